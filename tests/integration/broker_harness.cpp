@@ -1,0 +1,252 @@
+#include "integration/broker_harness.hpp"
+
+#include "caf/test/unit_test.hpp"
+
+#include <utility>
+#include <boost/asio.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <unistd.h>
+
+namespace cafka::test {
+
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+std::string broker_script() { return std::string(CAFKA_SOURCE_DIR) + "/scripts/broker"; }
+
+std::string run(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe{popen(command.c_str(), "r"), pclose};
+  CAF_REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe.get())) > 0)
+    out.append(buf, n);
+  int status = pclose(pipe.release());
+  if (status != 0)
+    CAF_FAIL("command failed (" << status << "): " << command);
+  return out;
+}
+
+// A minimal JSON reader for kcat's one-object-per-line output: objects, arrays, strings, numbers, null.
+class json_line {
+public:
+  explicit json_line(std::string_view text) : s_(text) {}
+
+  consumed_record record() {
+    consumed_record r;
+    expect('{');
+    while (!consume('}')) {
+      auto name = string();
+      expect(':');
+      if (name == "partition")
+        r.partition = static_cast<int32_t>(number());
+      else if (name == "offset")
+        r.offset = number();
+      else if (name == "ts")
+        r.timestamp = number();
+      else if (name == "tstype")
+        r.timestamp_type = string();
+      else if (name == "key")
+        r.key = nullable();
+      else if (name == "payload")
+        r.value = nullable();
+      else if (name == "headers")
+        r.headers = headers();
+      else
+        skip_value();
+      consume(',');
+    }
+    return r;
+  }
+
+private:
+  void ws() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' || s_[pos_] == '\t'))
+      ++pos_;
+  }
+  bool consume(char c) {
+    ws();
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!consume(c))
+      CAF_FAIL("bad JSON from kcat at " << pos_ << ": " << std::string(s_));
+  }
+  int64_t number() {
+    ws();
+    size_t start = pos_;
+    while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-'))
+      ++pos_;
+    return std::stoll(std::string(s_.substr(start, pos_ - start)));
+  }
+  std::string string() {
+    expect('"');
+    std::string out;
+    while (pos_ < s_.size() && s_[pos_] != '"') {
+      char c = s_[pos_++];
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      char e = s_[pos_++];
+      switch (e) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'u': {
+          auto code = std::stoul(std::string(s_.substr(pos_, 4)), nullptr, 16);
+          pos_ += 4;
+          if (code < 0x80) {
+            out += static_cast<char>(code);
+          } else if (code < 0x800) {
+            out += static_cast<char>(0xc0 | (code >> 6));
+            out += static_cast<char>(0x80 | (code & 0x3f));
+          } else {
+            out += static_cast<char>(0xe0 | (code >> 12));
+            out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+            out += static_cast<char>(0x80 | (code & 0x3f));
+          }
+          break;
+        }
+        default: out += e;
+      }
+    }
+    expect('"');
+    return out;
+  }
+  protocol::nullable_bytes nullable() {
+    ws();
+    if (s_.substr(pos_, 4) == "null") {
+      pos_ += 4;
+      return protocol::nullable_bytes::null();
+    }
+    return protocol::nullable_bytes::of(string());
+  }
+  std::vector<protocol::record_header> headers() {
+    std::vector<protocol::record_header> out;
+    expect('[');
+    while (!consume(']')) {
+      protocol::record_header h;
+      h.key = string();
+      expect(',');
+      h.value = nullable();
+      out.push_back(std::move(h));
+      consume(',');
+    }
+    return out;
+  }
+  void skip_value() {
+    ws();
+    if (s_[pos_] == '"')
+      string();
+    else if (s_[pos_] == '[' || s_[pos_] == '{') {
+      int depth = 0;
+      do {
+        if (s_[pos_] == '"') {
+          string();
+          continue;
+        }
+        if (s_[pos_] == '[' || s_[pos_] == '{')
+          ++depth;
+        if (s_[pos_] == ']' || s_[pos_] == '}')
+          --depth;
+        ++pos_;
+      } while (depth > 0 && pos_ < s_.size());
+    } else
+      while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != '}')
+        ++pos_;
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+} // namespace
+
+std::string bootstrap() {
+  const char* b = std::getenv("CAFKA_BOOTSTRAP");
+  if (b == nullptr || *b == '\0')
+    CAF_FAIL("CAFKA_BOOTSTRAP is not set: run the integration tests through scripts/test, which starts the broker");
+  return b;
+}
+
+std::string bootstrap_host() {
+  auto b = bootstrap();
+  return b.substr(0, b.rfind(':'));
+}
+
+uint16_t bootstrap_port() {
+  auto b = bootstrap();
+  return static_cast<uint16_t>(std::stoi(b.substr(b.rfind(':') + 1)));
+}
+
+std::string unique_topic(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs) {
+  std::string cmd = broker_script() + " create-topic " + shell_quote(name) + " " + std::to_string(partitions);
+  for (auto& c : configs)
+    cmd += " " + shell_quote(c);
+  run(cmd + " 2>&1");
+}
+
+protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket{io};
+  socket.connect({asio::ip::make_address(bootstrap_host()), bootstrap_port()});
+  asio::write(socket, asio::buffer(request_frame));
+  uint8_t size_bytes[4];
+  asio::read(socket, asio::buffer(size_bytes));
+  uint32_t size = (uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16)
+                  | (uint32_t{size_bytes[2]} << 8) | size_bytes[3];
+  CAF_REQUIRE_LESS(size, 64u << 20);
+  protocol::byte_buffer frame(size);
+  asio::read(socket, asio::buffer(frame));
+  return frame;
+}
+
+std::vector<consumed_record> consume_all(const std::string& topic) {
+  auto out = run(broker_script() + " consume " + shell_quote(topic));
+  std::vector<consumed_record> records;
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t end = out.find('\n', start);
+    if (end == std::string::npos)
+      end = out.size();
+    std::string_view line{out.data() + start, end - start};
+    if (!line.empty() && line.front() == '{')
+      records.push_back(json_line{line}.record());
+    start = end + 1;
+  }
+  std::stable_sort(records.begin(), records.end(), [](auto& a, auto& b) {
+    return std::pair{a.partition, a.offset} < std::pair{b.partition, b.offset};
+  });
+  return records;
+}
+
+} // namespace cafka::test

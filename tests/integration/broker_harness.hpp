@@ -1,0 +1,43 @@
+// What integration tests need from the real broker that the test command started: its address,
+// topics of their own, a blocking request/response exchange, and a real consumer's view of a topic.
+#pragma once
+
+#include "protocol/bytes.hpp"
+#include "protocol/record.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cafka::test {
+
+// CAFKA_BOOTSTRAP as exported by the test command ("127.0.0.1:PORT"); fails the test when unset.
+std::string bootstrap();
+std::string bootstrap_host();
+uint16_t bootstrap_port();
+
+// A topic name unique to this process and call, with the given prefix.
+std::string unique_topic(const std::string& prefix);
+
+// Creates a topic through scripts/broker; configs are topic-level "key=value" strings.
+void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs = {});
+
+// One request frame out, one response frame (size prefix removed) back, over a fresh connection.
+protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame);
+
+// A record as kcat (librdkafka's consumer, CRC checks on) read it back from the broker.
+struct consumed_record {
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::string timestamp_type; // "create" or "logappend"
+  int64_t timestamp = -1;
+  protocol::nullable_bytes key;
+  protocol::nullable_bytes value;
+  std::vector<protocol::record_header> headers;
+};
+
+// Every record of the topic, in partition then offset order.
+std::vector<consumed_record> consume_all(const std::string& topic);
+
+} // namespace cafka::test
