@@ -249,4 +249,12 @@ std::vector<consumed_record> consume_all(const std::string& topic) {
   return records;
 }
 
+std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n, std::chrono::seconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  auto records = consume_all(topic);
+  while (records.size() < n && std::chrono::steady_clock::now() < until)
+    records = consume_all(topic);
+  return records;
+}
+
 } // namespace cafka::test

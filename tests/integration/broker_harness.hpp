@@ -5,6 +5,7 @@
 #include "protocol/bytes.hpp"
 #include "protocol/record.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,5 +40,10 @@ struct consumed_record {
 
 // Every record of the topic, in partition then offset order.
 std::vector<consumed_record> consume_all(const std::string& topic);
+
+// For acks=0, where no reply says the broker appended: reads the topic again until it holds at
+// least n records or the deadline passed, then returns what it read.
+std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n,
+                                              std::chrono::seconds deadline = std::chrono::seconds{20});
 
 } // namespace cafka::test

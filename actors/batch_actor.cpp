@@ -1,0 +1,451 @@
+#include "actors/batch_actor.hpp"
+
+#include "actors/error.hpp"
+#include "protocol/error_codes.hpp"
+#include "protocol/record_batch.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <random>
+
+namespace cafka {
+
+namespace {
+
+using namespace std::chrono;
+using clock_type = steady_clock;
+using protocol::errc::duplicate_sequence_number;
+
+// A send_batch group: one reply for many records, sent when the last one resolved.
+struct group_reply {
+  caf::typed_response_promise<std::vector<delivery_report>> promise;
+  std::vector<delivery_report> reports;
+  size_t remaining = 0;
+};
+
+struct pending_record {
+  caf::typed_response_promise<record_metadata> single;
+  std::shared_ptr<group_reply> group;
+  size_t index = 0;
+  int64_t timestamp = -1;
+  int32_t key_size = -1;
+  int32_t value_size = -1;
+};
+
+struct open_batch {
+  uint64_t id = 0;
+  protocol::record_batch_builder builder;
+  std::vector<pending_record> records;
+  clock_type::time_point created;
+  int64_t accounted_bytes = 0;
+  bool linger_expired = false;
+};
+
+struct closed_batch {
+  uint64_t id = 0;
+  std::shared_ptr<const protocol::byte_buffer> bytes;
+  std::vector<pending_record> records;
+  clock_type::time_point created;
+  clock_type::time_point first_sent{};
+  int64_t accounted_bytes = 0;
+  int64_t uncompressed_bytes = 0;
+  int32_t attempts = 0;
+  int32_t base_sequence = -1;
+};
+
+bool needs_metadata_refresh(const caf::error& err) {
+  auto code = broker_error_code(err);
+  using namespace protocol::errc;
+  return (code && (*code == not_leader_or_follower || *code == unknown_topic_or_partition
+                   || *code == leader_not_available))
+         || (err.category() == error_category && err.code() == static_cast<uint8_t>(errc::network_error));
+}
+
+} // namespace
+
+struct batch_state {
+  batch_settings settings;
+  std::optional<open_batch> open;
+  std::deque<closed_batch> ready;     // closed, in sequence order, not sent
+  std::deque<closed_batch> in_flight; // sent, awaiting the broker
+  std::vector<closed_batch> held;     // failed retriably; re-queued once nothing is in flight
+  uint64_t next_batch_id = 1;
+  int32_t next_sequence = 0;
+  bool flush_requested = false;
+  bool backing_off = false;
+  bool refreshing_leader = false;
+  bool expiry_scheduled = false;
+  std::mt19937 random{std::random_device{}()};
+
+  static inline const char* name = "cafka.batch";
+};
+
+namespace {
+
+using self_ptr = batch_actor::stateful_pointer<batch_state>;
+
+std::string partition_name(const batch_settings& s) {
+  return s.topic + "-" + std::to_string(s.partition);
+}
+
+void resolve(self_ptr self, pending_record& r, const record_metadata& md, const caf::error& err) {
+  run_on_acknowledgement(*self->state.settings.interceptors, md, err);
+  if (r.group) {
+    r.group->reports[r.index] = delivery_report{md, err};
+    if (--r.group->remaining == 0)
+      r.group->promise.deliver(std::move(r.group->reports));
+  } else if (err) {
+    r.single.deliver(err);
+  } else {
+    r.single.deliver(md);
+  }
+}
+
+record_metadata metadata_of(const batch_settings& s, const pending_record& r, int64_t offset, int64_t timestamp) {
+  return {s.topic, s.partition, offset, timestamp, r.key_size, r.value_size};
+}
+
+void report(self_ptr self, batch_outcome outcome) {
+  auto& s = self->state.settings;
+  self->send(s.producer, batch_done_atom::value, s.topic, s.partition, outcome);
+}
+
+void fail_records(self_ptr self, std::vector<pending_record>& records, int64_t accounted, const caf::error& err) {
+  auto& s = self->state.settings;
+  for (auto& r : records)
+    resolve(self, r, metadata_of(s, r, -1, r.timestamp), err);
+  batch_outcome o;
+  o.released_bytes = accounted;
+  o.failed = static_cast<int32_t>(records.size());
+  report(self, o);
+  records.clear();
+}
+
+void maybe_send(self_ptr self);
+void schedule_expiry(self_ptr self);
+
+// Closes the open batch: compresses it, stamps producer id and sequence, queues it for sending.
+void close_open(self_ptr self) {
+  auto& st = self->state;
+  auto& s = st.settings;
+  auto ob = std::move(*st.open);
+  st.open.reset();
+  st.flush_requested = false;
+  protocol::producer_stamp stamp;
+  if (s.idempotent) {
+    stamp.producer_id = s.identity.id;
+    stamp.producer_epoch = s.identity.epoch;
+    stamp.base_sequence = st.next_sequence;
+  }
+  int32_t count = ob.builder.record_count();
+  int64_t uncompressed = static_cast<int64_t>(ob.builder.size());
+  auto bytes = std::move(ob.builder).finish(s.codec, s.compression_level, stamp);
+  if (!bytes) {
+    fail_records(self, ob.records, ob.accounted_bytes,
+                 make_error(errc::serialization_error, partition_name(s) + ": " + bytes.error()));
+    return;
+  }
+  if (s.idempotent)
+    st.next_sequence = static_cast<int32_t>((static_cast<int64_t>(st.next_sequence) + count) % INT32_MAX);
+  closed_batch cb;
+  cb.id = ob.id;
+  cb.bytes = std::make_shared<const protocol::byte_buffer>(std::move(*bytes));
+  cb.records = std::move(ob.records);
+  cb.created = ob.created;
+  cb.accounted_bytes = ob.accounted_bytes;
+  cb.uncompressed_bytes = uncompressed;
+  cb.base_sequence = stamp.base_sequence;
+  st.ready.push_back(std::move(cb));
+}
+
+void complete(self_ptr self, closed_batch& b, const produce_result& r) {
+  auto& s = self->state.settings;
+  for (size_t i = 0; i < b.records.size(); ++i) {
+    auto& rec = b.records[i];
+    int64_t offset = r.base_offset < 0 ? -1 : r.base_offset + static_cast<int64_t>(i);
+    int64_t ts = r.log_append_time >= 0 ? r.log_append_time : rec.timestamp;
+    resolve(self, rec, metadata_of(s, rec, offset, ts), caf::error{});
+  }
+  batch_outcome o;
+  o.released_bytes = b.accounted_bytes;
+  o.records = static_cast<int32_t>(b.records.size());
+  o.retried = b.attempts > 1 ? static_cast<int32_t>(b.records.size()) : 0;
+  o.sent_bytes = static_cast<int64_t>(b.bytes->size());
+  o.uncompressed_bytes = b.uncompressed_bytes;
+  o.latency_us = duration_cast<microseconds>(clock_type::now() - b.first_sent).count();
+  report(self, o);
+}
+
+caf::error expired_error(const batch_settings& s, const closed_batch& b) {
+  auto age = duration_cast<milliseconds>(clock_type::now() - b.created).count();
+  return make_error(errc::delivery_timeout, "Expiring " + std::to_string(b.records.size()) + " record(s) for "
+                                              + partition_name(s) + ": " + std::to_string(age)
+                                              + " ms has passed since batch creation (delivery.timeout.ms="
+                                              + std::to_string(s.delivery_timeout.count()) + ")");
+}
+
+bool expired(const batch_settings& s, clock_type::time_point created) {
+  return clock_type::now() - created >= s.delivery_timeout;
+}
+
+milliseconds backoff_for(self_ptr self, int32_t attempts) {
+  auto& s = self->state.settings;
+  double base = static_cast<double>(s.retry_backoff.count()) * std::pow(2.0, std::max(0, attempts - 1));
+  base = std::min(base, static_cast<double>(s.retry_backoff_max.count()));
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  return milliseconds{static_cast<long long>(base * jitter(self->state.random))};
+}
+
+void refresh_leader(self_ptr self) {
+  auto& st = self->state;
+  if (st.refreshing_leader)
+    return;
+  st.refreshing_leader = true;
+  self->request(st.settings.metadata, caf::infinite, topic_atom::value, st.settings.topic, true)
+    .then(
+      [=](topic_metadata& md) {
+        auto& s = self->state;
+        s.refreshing_leader = false;
+        if (static_cast<size_t>(s.settings.partition) < md.partitions.size())
+          s.settings.leader = md.partitions[static_cast<size_t>(s.settings.partition)].leader;
+        maybe_send(self);
+      },
+      [=](caf::error&) {
+        // The metadata actor gave up (max.block.ms); keep the old leader and let delivery.timeout.ms decide.
+        self->state.refreshing_leader = false;
+        maybe_send(self);
+        schedule_expiry(self);
+      });
+}
+
+// Once nothing is in flight, the held batches go back to the front of the queue in sequence order
+// and sending resumes after the backoff: sequence numbers stay contiguous on the wire.
+void requeue_held(self_ptr self) {
+  auto& st = self->state;
+  if (!st.in_flight.empty() || st.held.empty())
+    return;
+  std::sort(st.held.begin(), st.held.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  int32_t attempts = 0;
+  for (auto i = st.held.rbegin(); i != st.held.rend(); ++i) {
+    attempts = std::max(attempts, i->attempts);
+    st.ready.push_front(std::move(*i));
+  }
+  st.held.clear();
+  st.backing_off = true;
+  self->delayed_send(self, backoff_for(self, attempts), retry_atom::value);
+}
+
+void on_failure(self_ptr self, uint64_t batch_id, const caf::error& err) {
+  auto& st = self->state;
+  auto& s = st.settings;
+  auto i = std::find_if(st.in_flight.begin(), st.in_flight.end(), [&](auto& b) { return b.id == batch_id; });
+  if (i == st.in_flight.end())
+    return;
+  auto b = std::move(*i);
+  st.in_flight.erase(i);
+  bool out_of_order_after_failure =
+    broker_error_code(err) == protocol::errc::out_of_order_sequence_number && !st.held.empty();
+  bool retriable = is_retriable(err) || out_of_order_after_failure;
+  if (retriable && b.attempts <= s.retries && !expired(s, b.created)) {
+    if (needs_metadata_refresh(err))
+      refresh_leader(self);
+    st.held.push_back(std::move(b));
+    requeue_held(self);
+    return;
+  }
+  caf::error final_error = retriable && expired(s, b.created) ? expired_error(s, b) : err;
+  fail_records(self, b.records, b.accounted_bytes, final_error);
+  requeue_held(self);
+  maybe_send(self);
+}
+
+void send(self_ptr self, closed_batch b) {
+  auto& st = self->state;
+  auto& s = st.settings;
+  if (b.attempts == 0)
+    b.first_sent = clock_type::now();
+  ++b.attempts;
+  produce_batch pb{s.topic, s.partition, b.bytes, static_cast<int32_t>(b.records.size())};
+  uint64_t id = b.id;
+  st.in_flight.push_back(std::move(b));
+  self->request(s.leader, caf::infinite, produce_atom::value, std::move(pb))
+    .then(
+      [=](produce_result& r) {
+        if (r.error_code == 0 || r.error_code == duplicate_sequence_number) {
+          auto& stt = self->state;
+          auto i = std::find_if(stt.in_flight.begin(), stt.in_flight.end(), [&](auto& x) { return x.id == id; });
+          if (i == stt.in_flight.end())
+            return;
+          auto done = std::move(*i);
+          stt.in_flight.erase(i);
+          complete(self, done, r);
+          requeue_held(self);
+          maybe_send(self);
+          return;
+        }
+        std::string context = partition_name(self->state.settings) + ": "
+                              + (r.error_message.empty() ? std::string(protocol::error_info(r.error_code).message)
+                                                         : r.error_message);
+        on_failure(self, id, kafka_error(r.error_code, context));
+      },
+      [=](caf::error& err) { on_failure(self, id, err); });
+}
+
+void maybe_send(self_ptr self) {
+  auto& st = self->state;
+  auto& s = st.settings;
+  if (st.backing_off || !st.held.empty())
+    return;
+  if (!s.leader) {
+    refresh_leader(self);
+    schedule_expiry(self);
+    return;
+  }
+  while (st.in_flight.size() < static_cast<size_t>(s.max_in_flight)) {
+    if (st.ready.empty()) {
+      if (!st.open || !(st.open->linger_expired || st.flush_requested || s.linger.count() == 0))
+        break;
+      close_open(self);
+      if (st.ready.empty())
+        continue;
+    }
+    auto b = std::move(st.ready.front());
+    st.ready.pop_front();
+    if (expired(s, b.created)) {
+      fail_records(self, b.records, b.accounted_bytes, expired_error(s, b));
+      continue;
+    }
+    send(self, std::move(b));
+  }
+  if (!st.ready.empty() || st.open)
+    schedule_expiry(self);
+}
+
+void schedule_expiry(self_ptr self) {
+  auto& st = self->state;
+  if (st.expiry_scheduled)
+    return;
+  std::optional<clock_type::time_point> earliest;
+  auto consider = [&](clock_type::time_point t) {
+    if (!earliest || t < *earliest)
+      earliest = t;
+  };
+  if (st.open)
+    consider(st.open->created);
+  for (auto& b : st.ready)
+    consider(b.created);
+  if (!earliest)
+    return;
+  st.expiry_scheduled = true;
+  auto due = *earliest + st.settings.delivery_timeout - clock_type::now();
+  self->delayed_send(self, std::max(duration_cast<milliseconds>(due), milliseconds{0}) + milliseconds{1},
+                     expire_atom::value);
+}
+
+// Appends one record to the open batch (closing a full one first); returns where its outcome goes.
+void append(self_ptr self, producer_record& rec, int32_t accounted, pending_record pr) {
+  auto& st = self->state;
+  auto& s = st.settings;
+  auto key = rec.key.view();
+  auto value = rec.value.view();
+  if (st.open && !st.open->builder.empty()
+      && st.open->builder.size_with(rec.timestamp, key, value, rec.headers) > static_cast<size_t>(s.batch_size))
+    close_open(self);
+  if (!st.open) {
+    open_batch ob;
+    ob.id = st.next_batch_id++;
+    ob.builder = protocol::record_batch_builder(static_cast<size_t>(s.batch_size));
+    ob.created = clock_type::now();
+    st.open = std::move(ob);
+    if (s.linger.count() > 0)
+      self->delayed_send(self, s.linger, linger_atom::value, st.open->id);
+  }
+  pr.timestamp = rec.timestamp;
+  pr.key_size = rec.key.is_null ? -1 : static_cast<int32_t>(rec.key.size());
+  pr.value_size = rec.value.is_null ? -1 : static_cast<int32_t>(rec.value.size());
+  st.open->builder.append(rec.timestamp, key, value, rec.headers);
+  st.open->records.push_back(std::move(pr));
+  st.open->accounted_bytes += accounted;
+  if (st.open->builder.size() >= static_cast<size_t>(s.batch_size))
+    close_open(self);
+}
+
+} // namespace
+
+static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) {
+  self->state.settings = std::move(settings);
+  if (!self->state.settings.interceptors)
+    self->state.settings.interceptors = std::make_shared<const interceptor_list>();
+  return {
+    [=](append_atom, producer_record& rec, int32_t accounted) -> caf::result<record_metadata> {
+      pending_record pr;
+      pr.single = self->make_response_promise<record_metadata>();
+      auto rp = pr.single;
+      append(self, rec, accounted, std::move(pr));
+      maybe_send(self);
+      return rp;
+    },
+    [=](append_many_atom, std::vector<producer_record>& recs,
+        std::vector<int32_t>& accounted) -> caf::result<std::vector<delivery_report>> {
+      auto group = std::make_shared<group_reply>();
+      group->promise = self->make_response_promise<std::vector<delivery_report>>();
+      group->reports.resize(recs.size());
+      group->remaining = recs.size();
+      auto rp = group->promise;
+      if (recs.empty())
+        return std::vector<delivery_report>{};
+      for (size_t i = 0; i < recs.size(); ++i) {
+        pending_record pr;
+        pr.group = group;
+        pr.index = i;
+        append(self, recs[i], i < accounted.size() ? accounted[i] : 0, std::move(pr));
+      }
+      maybe_send(self);
+      return rp;
+    },
+    [=](flush_atom) {
+      if (self->state.open)
+        self->state.flush_requested = true;
+      maybe_send(self);
+    },
+    [=](linger_atom, uint64_t id) {
+      auto& st = self->state;
+      if (st.open && st.open->id == id) {
+        st.open->linger_expired = true;
+        maybe_send(self);
+      }
+    },
+    [=](retry_atom) {
+      self->state.backing_off = false;
+      maybe_send(self);
+    },
+    [=](expire_atom) {
+      auto& st = self->state;
+      auto& s = st.settings;
+      st.expiry_scheduled = false;
+      while (!st.ready.empty() && expired(s, st.ready.front().created)) {
+        auto b = std::move(st.ready.front());
+        st.ready.pop_front();
+        fail_records(self, b.records, b.accounted_bytes, expired_error(s, b));
+      }
+      if (st.open && expired(s, st.open->created)) {
+        size_t queued = st.ready.size();
+        close_open(self);
+        if (st.ready.size() > queued) {
+          auto b = std::move(st.ready.back());
+          st.ready.pop_back();
+          fail_records(self, b.records, b.accounted_bytes, expired_error(s, b));
+        }
+      }
+      if (!st.ready.empty() || st.open)
+        schedule_expiry(self);
+    },
+  };
+}
+
+batch_actor spawn_batch(caf::actor_system& sys, batch_settings settings) {
+  return sys.spawn(batch, std::move(settings));
+}
+
+} // namespace cafka

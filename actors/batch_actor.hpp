@@ -1,0 +1,35 @@
+// Spawns the batch actor of one partition (see batch_actor in actors/interfaces.hpp).
+#pragma once
+
+#include "actors/interceptor.hpp"
+#include "actors/interfaces.hpp"
+#include "protocol/compression.hpp"
+
+#include <chrono>
+#include <memory>
+
+namespace cafka {
+
+struct batch_settings {
+  std::string topic;
+  int32_t partition = -1;
+  int32_t batch_size = 16384;
+  std::chrono::milliseconds linger{5};
+  protocol::compression_codec codec = protocol::compression_codec::none;
+  int compression_level = 0;
+  std::chrono::milliseconds delivery_timeout{120000};
+  std::chrono::milliseconds retry_backoff{100};
+  std::chrono::milliseconds retry_backoff_max{1000};
+  int32_t retries = INT32_MAX;
+  int32_t max_in_flight = 5;
+  bool idempotent = false;
+  producer_identity identity;
+  connection_actor leader; // may be empty: asked from metadata then
+  metadata_actor metadata;
+  producer_internal_actor producer; // receives batch_done reports
+  std::shared_ptr<const interceptor_list> interceptors;
+};
+
+batch_actor spawn_batch(caf::actor_system& sys, batch_settings settings);
+
+} // namespace cafka

@@ -1,0 +1,29 @@
+// Spawns the actor for one broker connection (see connection_actor in actors/interfaces.hpp).
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "actors/network.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace cafka {
+
+struct connection_settings {
+  int32_t node_id = -1; // -1 for a bootstrap address
+  std::string host;
+  uint16_t port = 0;
+  std::string client_id;
+  int32_t max_in_flight = 5;
+  int16_t acks = -1;
+  int32_t max_request_size = 1048576;
+  std::chrono::milliseconds request_timeout{30000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds reconnect_backoff{50};
+  std::chrono::milliseconds reconnect_backoff_max{1000};
+};
+
+connection_actor spawn_connection(caf::actor_system& sys, connection_settings settings, std::shared_ptr<network> net);
+
+} // namespace cafka

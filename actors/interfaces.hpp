@@ -1,0 +1,168 @@
+// Every actor's typed interface and the messages they exchange, in one place.
+//
+//   user ──send──▶ producer (front) ──delegate──▶ batch actor (one per partition) ──produce──▶
+//   connection actor (one per broker) ──TCP──▶ Kafka; the reply to `send` comes from the batch
+//   actor once the broker acknowledged the batch. The metadata actor owns the cluster view and the
+//   broker connections; the front and the batch actors ask it for topic leaders.
+#pragma once
+
+#include "actors/records.hpp"
+#include "protocol/bytes.hpp"
+#include "protocol/messages.hpp"
+
+#include "caf/all.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cafka {
+
+// ---- Atoms (at most 10 characters) ------------------------------------------------------------
+
+using send_atom = caf::atom_constant<caf::atom("send")>;
+using send_batch_atom = caf::atom_constant<caf::atom("send_batch")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using partitions_atom = caf::atom_constant<caf::atom("partitions")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using ok_atom = caf::ok_atom;
+
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using append_many_atom = caf::atom_constant<caf::atom("append_n")>;
+using batch_done_atom = caf::atom_constant<caf::atom("batch_done")>;
+using linger_atom = caf::atom_constant<caf::atom("linger")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using topic_atom = caf::atom_constant<caf::atom("topic")>;
+using producer_id_atom = caf::atom_constant<caf::atom("pid")>;
+using produce_atom = caf::atom_constant<caf::atom("produce")>;
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+using net_up_atom = caf::atom_constant<caf::atom("net_up")>;
+using net_frame_atom = caf::atom_constant<caf::atom("net_frame")>;
+using net_down_atom = caf::atom_constant<caf::atom("net_down")>;
+using net_sent_atom = caf::atom_constant<caf::atom("net_sent")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+
+// ---- The public producer -----------------------------------------------------------------------
+
+// What users hold. send: one record, replied to with its metadata once acknowledged (or an error);
+// send_batch: many records in one message, one report each; flush: replies once every record sent
+// before it resolved; close: flush (bounded), then stop; partitions: a topic's partitions; metrics.
+using producer_actor = caf::typed_actor<
+  caf::replies_to<send_atom, producer_record>::with<record_metadata>,
+  caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
+  caf::replies_to<flush_atom>::with<ok_atom>,
+  caf::replies_to<close_atom, caf::timespan>::with<ok_atom>,
+  caf::replies_to<partitions_atom, std::string>::with<std::vector<partition_info>>,
+  caf::replies_to<metrics_atom>::with<producer_metrics>>;
+
+// ---- Broker connections ------------------------------------------------------------------------
+
+// A finished record batch for one partition. The bytes are shared, not copied, between the batch
+// actor (which keeps them for retries) and the connection that writes them.
+struct produce_batch {
+  std::string topic;
+  int32_t partition = -1;
+  std::shared_ptr<const protocol::byte_buffer> bytes;
+  int32_t record_count = 0;
+};
+
+// The broker's answer for one partition of a Produce request.
+struct produce_result {
+  int16_t error_code = 0;
+  int64_t base_offset = -1;
+  int64_t log_append_time = -1;
+  std::string error_message;
+  int32_t leader_hint = -1; // KIP-951: the new leader's node id on NOT_LEADER_OR_FOLLOWER
+  int32_t leader_hint_epoch = -1;
+};
+
+// One actor per broker: connects (Boost.Asio), negotiates versions (ApiVersions), pipelines up to
+// max.in.flight.requests.per.connection requests, coalesces the batches waiting for it into one
+// Produce request, and fails what is in flight as retriable when the connection drops.
+using connection_actor = caf::typed_actor<
+  caf::replies_to<protocol::metadata_request>::with<protocol::metadata_response>,
+  caf::replies_to<protocol::init_producer_id_request>::with<protocol::init_producer_id_response>,
+  caf::replies_to<produce_atom, produce_batch>::with<produce_result>,
+  // from the network thread (generation tells a stale connection's events apart)
+  caf::reacts_to<net_up_atom, uint64_t>,
+  caf::reacts_to<net_frame_atom, uint64_t, protocol::byte_buffer>,
+  caf::reacts_to<net_down_atom, uint64_t, std::string>,
+  caf::reacts_to<net_sent_atom, uint64_t, uint64_t>,
+  // to itself
+  caf::reacts_to<connect_atom>,
+  caf::reacts_to<timeout_atom, uint64_t, int32_t>>;
+
+// ---- Metadata ----------------------------------------------------------------------------------
+
+struct partition_leader {
+  int32_t partition = -1;
+  int32_t leader_id = -1; // -1: no leader right now
+  int32_t leader_epoch = -1;
+  connection_actor leader;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> isr;
+};
+
+struct topic_metadata {
+  std::string topic;
+  std::vector<partition_leader> partitions; // indexed by partition id
+};
+
+struct producer_identity {
+  int64_t id = -1;
+  int16_t epoch = -1;
+};
+
+// The cluster view: topic metadata on request (cached until metadata.max.age.ms, refreshed when a
+// caller says it is stale, concurrent refreshes coalesced), broker connections, producer ids.
+using metadata_actor = caf::typed_actor<
+  // (topic, stale) -> metadata once the topic exists with leaders; stale forces a refresh
+  caf::replies_to<topic_atom, std::string, bool>::with<topic_metadata>,
+  // current identity (or -1/-1) -> a new id, or the same id with a bumped epoch (KIP-360)
+  caf::replies_to<producer_id_atom, producer_identity>::with<producer_identity>,
+  caf::reacts_to<refresh_atom>>;
+
+// ---- Batches -----------------------------------------------------------------------------------
+
+// Reported to the producer actor when a batch resolved: what it frees and what it counts.
+struct batch_outcome {
+  int64_t released_bytes = 0; // buffer.memory accounting
+  int32_t records = 0;
+  int32_t failed = 0;
+  int32_t retried = 0;
+  int64_t sent_bytes = 0;
+  int64_t uncompressed_bytes = 0;
+  int64_t latency_us = 0; // from first send of the batch to its acknowledgement
+};
+
+// One actor per partition: appends records into the open batch, closes it at batch.size or after
+// linger.ms, sends it to the leader's connection, retries retriable failures in order until
+// delivery.timeout.ms, and resolves every record's promise exactly once.
+using batch_actor = caf::typed_actor<
+  caf::replies_to<append_atom, producer_record, int32_t>::with<record_metadata>,
+  caf::replies_to<append_many_atom, std::vector<producer_record>, std::vector<int32_t>>::with<
+    std::vector<delivery_report>>,
+  caf::reacts_to<flush_atom>,
+  caf::reacts_to<linger_atom, uint64_t>,
+  caf::reacts_to<retry_atom>,
+  caf::reacts_to<expire_atom>>;
+
+// The producer as its batch actors see it: the public interface plus their reports.
+using producer_internal_actor = producer_actor::extend<
+  caf::reacts_to<batch_done_atom, std::string, int32_t, batch_outcome>,
+  caf::reacts_to<expire_atom>>;
+
+} // namespace cafka
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::produce_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::produce_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::topic_metadata)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::producer_identity)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::batch_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::init_producer_id_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::init_producer_id_response)

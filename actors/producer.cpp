@@ -1,0 +1,31 @@
+#include "actors/producer.hpp"
+
+#include "actors/producer_actor.hpp"
+
+namespace cafka {
+
+caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const properties& props,
+                                             producer_options options) {
+  auto config = parse_config(props);
+  if (!config)
+    return make_error(errc::invalid_config, config.error());
+  front_settings fs;
+  fs.config = std::move(*config);
+  fs.interceptors = std::move(options.interceptors);
+  fs.partitioner = std::move(options.partitioner);
+  // One io thread for this producer's connections; it stops when the last connection is gone.
+  fs.connections = real_connections(std::make_shared<network>());
+  auto front = spawn_producer_front(sys, std::move(fs));
+  return caf::actor_cast<producer_actor>(front);
+}
+
+void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<producer_record>("cafka::producer_record");
+  cfg.add_message_type<record_metadata>("cafka::record_metadata");
+  cfg.add_message_type<delivery_report>("cafka::delivery_report");
+  cfg.add_message_type<partition_info>("cafka::partition_info");
+  cfg.add_message_type<producer_metrics>("cafka::producer_metrics");
+  add_error_category(cfg);
+}
+
+} // namespace cafka

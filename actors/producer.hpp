@@ -1,0 +1,52 @@
+// cafka's public API: the one header a user includes.
+//
+//   caf::actor_system_config cfg;
+//   cafka::register_types(cfg);
+//   caf::actor_system sys{cfg};
+//   auto producer = cafka::spawn_producer(sys, {{"bootstrap.servers", "127.0.0.1:9092"}});
+//   if (!producer) ...; // names the bad property
+//   self->request(*producer, caf::infinite, cafka::send_atom::value, cafka::make_record("orders", "k", "v"))
+//     .then([](cafka::record_metadata& md) { ... }, [](caf::error& err) { ... });
+#pragma once
+
+#include "actors/config.hpp"
+#include "actors/error.hpp"
+#include "actors/interceptor.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/partitioner.hpp"
+#include "actors/records.hpp"
+#include "actors/serializer.hpp"
+
+#include "caf/all.hpp"
+
+namespace cafka {
+
+struct producer_options {
+  interceptor_list interceptors;
+  custom_partitioner partitioner; // empty: Java's default (murmur2 / uniform sticky)
+};
+
+// Validates the properties and spawns the producer; a bad property is an INVALID_CONFIG error whose
+// text starts with the property's name.
+caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const properties& props,
+                                             producer_options options = {});
+
+// Registers cafka's message types (needed for remote use) and its error category (for rendering).
+void register_types(caf::actor_system_config& cfg);
+
+// A record from typed key and value, serialized with serializer<K> / serializer<V>.
+template <class K, class V>
+producer_record make_record(std::string topic, const K& key, const V& value,
+                            std::vector<record_header> headers = {}, int32_t partition = -1,
+                            int64_t timestamp = -1) {
+  producer_record r;
+  r.topic = std::move(topic);
+  r.key = serializer<K>::serialize(key);
+  r.value = serializer<V>::serialize(value);
+  r.headers = std::move(headers);
+  r.partition = partition;
+  r.timestamp = timestamp;
+  return r;
+}
+
+} // namespace cafka

@@ -1,0 +1,22 @@
+// The front producer actor (producer_actor in actors/interfaces.hpp): interceptors, metadata wait
+// bounded by max.block.ms, partitioning, size and buffer.memory checks, hand-off to batch actors.
+#pragma once
+
+#include "actors/batch_actor.hpp"
+#include "actors/config.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/metadata_actor.hpp"
+#include "actors/partitioner.hpp"
+
+namespace cafka {
+
+struct front_settings {
+  producer_config config;
+  interceptor_list interceptors;
+  custom_partitioner partitioner;
+  connection_factory connections; // how the metadata actor reaches brokers
+};
+
+producer_internal_actor spawn_producer_front(caf::actor_system& sys, front_settings settings);
+
+} // namespace cafka

@@ -1,0 +1,94 @@
+// What a user hands the producer and what comes back. Every type here can cross CAF nodes: each has
+// an inspect() and is registered by cafka::register_types (actors/producer.hpp).
+#pragma once
+
+#include "protocol/record.hpp"
+
+#include "caf/all.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cafka {
+
+using protocol::nullable_bytes;
+using protocol::record_header;
+
+// Java's ProducerRecord: null key and empty key differ, a null value is a tombstone, headers keep
+// their order and may repeat.
+struct producer_record {
+  std::string topic;
+  int32_t partition = -1;  // -1: let the partitioner choose
+  nullable_bytes key;
+  nullable_bytes value;
+  std::vector<record_header> headers;
+  int64_t timestamp = -1;  // -1: the time of send, in ms since the epoch
+};
+
+// Java's RecordMetadata.
+struct record_metadata {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;     // -1 with acks=0
+  int64_t timestamp = -1;  // the record's, or the broker's LogAppendTime where the topic uses it
+  int32_t serialized_key_size = -1;   // -1 for a null key
+  int32_t serialized_value_size = -1; // -1 for a null value
+};
+
+// One record's outcome in a send_batch reply: metadata when error is empty.
+struct delivery_report {
+  record_metadata metadata;
+  caf::error error;
+};
+
+struct partition_info {
+  std::string topic;
+  int32_t partition = -1;
+  int32_t leader = -1;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> in_sync_replicas;
+};
+
+// Counters since the producer started.
+struct producer_metrics {
+  uint64_t records_sent = 0;     // acknowledged
+  uint64_t records_failed = 0;
+  uint64_t records_retried = 0;  // records in batches that were sent again
+  uint64_t batches_sent = 0;
+  uint64_t bytes_sent = 0;       // record batch bytes as sent (compressed)
+  uint64_t uncompressed_bytes = 0;
+  double compression_ratio = 1.0; // bytes_sent / uncompressed_bytes
+  double request_latency_avg_ms = 0;
+  double request_latency_max_ms = 0;
+  int64_t buffer_bytes_in_use = 0;
+  int64_t in_flight_requests = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, producer_record& x) {
+  return f(caf::meta::type_name("cafka::producer_record"), x.topic, x.partition, x.key, x.value, x.headers,
+           x.timestamp);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_metadata& x) {
+  return f(caf::meta::type_name("cafka::record_metadata"), x.topic, x.partition, x.offset, x.timestamp,
+           x.serialized_key_size, x.serialized_value_size);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery_report& x) {
+  return f(caf::meta::type_name("cafka::delivery_report"), x.metadata, x.error);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_info& x) {
+  return f(caf::meta::type_name("cafka::partition_info"), x.topic, x.partition, x.leader, x.replicas,
+           x.in_sync_replicas);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, producer_metrics& x) {
+  return f(caf::meta::type_name("cafka::producer_metrics"), x.records_sent, x.records_failed,
+           x.records_retried, x.batches_sent, x.bytes_sent, x.uncompressed_bytes, x.compression_ratio,
+           x.request_latency_avg_ms, x.request_latency_max_ms, x.buffer_bytes_in_use, x.in_flight_requests);
+}
+
+} // namespace cafka
