@@ -19,6 +19,11 @@ caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const prope
   return caf::actor_cast<producer_actor>(front);
 }
 
+void recommended_scheduler(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.max-threads", 2);
+  cfg.set("work-stealing.moderate-poll-attempts", 0);
+}
+
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<producer_record>("cafka::producer_record");
   cfg.add_message_type<record_metadata>("cafka::record_metadata");

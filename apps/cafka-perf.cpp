@@ -1,0 +1,379 @@
+// cafka-perf: the producer benchmark, with the flags of Kafka's kafka-producer-perf-test.
+//
+//   cafka-perf --topic T --num-records N (--record-size S | --payload-file F) --throughput R
+//              [--producer-props k=v ...] [--producer.config FILE] [--mode batch|request]
+//
+// --throughput is records/s, -1 for unthrottled. --mode says how records reach the producer:
+// `request` sends one `send` request per record, `batch` (the default, and the faster path) one
+// `send_batch` per group of records. Latency is per record, from its request to its reply.
+// Progress every 5 s, then the final line in Kafka's shape (as ../shared/peers/librdkafka_perf.c
+// prints it) and a line with the client's CPU time and peak RSS.
+#include "actors/producer.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+namespace {
+
+using namespace cafka;
+using namespace std::chrono;
+using clock_type = steady_clock;
+
+struct options {
+  std::string topic;
+  int64_t num_records = -1;
+  int32_t record_size = -1;
+  std::string payload_file;
+  double throughput = 0;
+  bool throughput_set = false;
+  properties props;
+  bool batch_mode = true;
+  size_t group_size = 1000;
+  size_t request_window = 500;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "cafka-perf: " << problem << "\n"
+            << "usage: cafka-perf --topic TOPIC --num-records N (--record-size BYTES | --payload-file FILE)\n"
+            << "                  --throughput RECORDS_PER_SEC (-1: unthrottled)\n"
+            << "                  [--producer-props PROP=VALUE ...] [--producer.config FILE]\n"
+            << "                  [--mode batch|request] [--group-size N] [--request-window N]\n";
+  std::exit(2);
+}
+
+int64_t to_int(const std::string& flag, const std::string& v) {
+  try {
+    size_t used = 0;
+    auto x = std::stoll(v, &used);
+    if (used == v.size())
+      return x;
+  } catch (const std::exception&) {
+  }
+  usage(flag + ": '" + v + "' is not an integer");
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  properties from_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--topic")
+      o.topic = value();
+    else if (a == "--num-records")
+      o.num_records = to_int(a, value());
+    else if (a == "--record-size")
+      o.record_size = static_cast<int32_t>(to_int(a, value()));
+    else if (a == "--payload-file")
+      o.payload_file = value();
+    else if (a == "--throughput") {
+      auto v = value();
+      try {
+        o.throughput = std::stod(v);
+      } catch (const std::exception&) {
+        usage("--throughput: '" + v + "' is not a number");
+      }
+      o.throughput_set = true;
+    } else if (a == "--producer-props") {
+      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
+        std::string kv = argv[++i];
+        auto eq = kv.find('=');
+        if (eq == std::string::npos)
+          usage("--producer-props: '" + kv + "' is not PROP=VALUE");
+        o.props[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
+    } else if (a == "--producer.config") {
+      auto loaded = load_properties_file(value());
+      if (!loaded)
+        usage("--producer.config: " + loaded.error());
+      from_file = std::move(*loaded);
+    } else if (a == "--bootstrap-server")
+      o.props["bootstrap.servers"] = value();
+    else if (a == "--mode") {
+      auto m = value();
+      if (m != "batch" && m != "request")
+        usage("--mode: '" + m + "' is not batch or request");
+      o.batch_mode = m == "batch";
+    } else if (a == "--request-window")
+      o.request_window = static_cast<size_t>(std::max<int64_t>(1, to_int(a, value())));
+    else if (a == "--group-size")
+      o.group_size = static_cast<size_t>(std::max<int64_t>(1, to_int(a, value())));
+    else
+      usage("unknown option " + a);
+  }
+  for (auto& [k, v] : from_file)
+    o.props.emplace(k, v);
+  if (o.topic.empty())
+    usage("--topic is required");
+  if (o.num_records < 0)
+    usage("--num-records is required");
+  if (o.record_size < 0 && o.payload_file.empty())
+    usage("--record-size or --payload-file is required");
+  if (!o.throughput_set)
+    usage("--throughput is required");
+  if (!o.props.count("bootstrap.servers"))
+    usage("bootstrap.servers is required (--producer-props bootstrap.servers=HOST:PORT)");
+  return o;
+}
+
+std::vector<std::string> payloads(const options& o) {
+  if (o.payload_file.empty()) {
+    std::string p(static_cast<size_t>(o.record_size), ' ');
+    for (size_t i = 0; i < p.size(); ++i)
+      p[i] = static_cast<char>('A' + i % 26); // the same payload the peer benchmark sends
+    return {p};
+  }
+  std::ifstream in{o.payload_file};
+  if (!in)
+    usage("--payload-file: cannot open " + o.payload_file);
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty())
+      out.push_back(line);
+  if (out.empty())
+    usage("--payload-file: no payloads in " + o.payload_file);
+  return out;
+}
+
+// Per-window and overall statistics, printed in kafka-producer-perf-test's shapes.
+struct stats {
+  clock_type::time_point start = clock_type::now();
+  clock_type::time_point window_start = start;
+  std::vector<int32_t> latencies_us;
+  int64_t bytes = 0;
+  int64_t failed = 0;
+  std::string first_error;
+  int64_t window_count = 0, window_bytes = 0;
+  double window_latency_sum = 0, window_latency_max = 0;
+
+  void record(int64_t latency_us, int64_t size) {
+    latencies_us.push_back(static_cast<int32_t>(latency_us));
+    bytes += size;
+    ++window_count;
+    window_bytes += size;
+    window_latency_sum += static_cast<double>(latency_us) / 1000.0;
+    window_latency_max = std::max(window_latency_max, static_cast<double>(latency_us) / 1000.0);
+  }
+
+  void maybe_progress() {
+    auto now = clock_type::now();
+    if (now - window_start < seconds{5})
+      return;
+    double secs = duration<double>(now - window_start).count();
+    std::printf("%ld records sent, %.1f records/sec (%.2f MB/sec), %.1f ms avg latency, %.1f ms max latency.\n",
+                static_cast<long>(window_count), window_count / secs, window_bytes / secs / (1024.0 * 1024.0),
+                window_count ? window_latency_sum / window_count : 0.0, window_latency_max);
+    std::fflush(stdout);
+    window_start = now;
+    window_count = window_bytes = 0;
+    window_latency_sum = window_latency_max = 0;
+  }
+};
+
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+struct runner_state {
+  options opts;
+  std::vector<std::string> payloads;
+  producer_actor producer;
+  stats s;
+  int64_t sent = 0;      // handed to the producer
+  int64_t resolved = 0;  // replied to
+  size_t window = 0;     // most records awaiting a reply at once (Java's send() blocks likewise)
+  bool tick_scheduled = false;
+  caf::actor done_to;
+  std::mt19937 random{42};
+};
+
+using runner_ptr = caf::stateful_actor<runner_state>*;
+
+producer_record next_record(runner_ptr self) {
+  auto& s = self->state;
+  producer_record r;
+  r.topic = s.opts.topic;
+  auto& p = s.payloads.size() == 1 ? s.payloads.front() : s.payloads[s.random() % s.payloads.size()];
+  r.value = nullable_bytes::of(p);
+  return r;
+}
+
+void on_result(runner_ptr self, clock_type::time_point sent_at, int64_t size, const caf::error& err) {
+  auto& s = self->state;
+  ++s.resolved;
+  if (err) {
+    if (s.s.first_error.empty())
+      s.s.first_error = self->system().render(err);
+    ++s.s.failed;
+  } else {
+    s.s.record(duration_cast<microseconds>(clock_type::now() - sent_at).count(), size);
+  }
+}
+
+// How many more records may go now: the window, the total, and the throttle allow.
+int64_t allowance(runner_ptr self) {
+  auto& s = self->state;
+  int64_t n = std::min<int64_t>(s.opts.num_records - s.sent,
+                                static_cast<int64_t>(s.window) - (s.sent - s.resolved));
+  if (s.opts.throughput > 0) {
+    double elapsed = duration<double>(clock_type::now() - s.s.start).count();
+    n = std::min<int64_t>(n, static_cast<int64_t>(elapsed * s.opts.throughput) + 1 - s.sent);
+  }
+  return n;
+}
+
+void pump(runner_ptr self);
+
+void after_reply(runner_ptr self) {
+  auto& s = self->state;
+  s.s.maybe_progress();
+  if (s.resolved == s.opts.num_records) {
+    self->send(s.done_to, done_atom::value, std::move(s.s.latencies_us), s.s.bytes, s.s.failed, s.s.first_error);
+    self->quit();
+    return;
+  }
+  pump(self);
+}
+
+void pump(runner_ptr self) {
+  auto& s = self->state;
+  for (int64_t n = allowance(self); n > 0; n = allowance(self)) {
+    auto sent_at = clock_type::now();
+    if (!s.opts.batch_mode) {
+      auto r = next_record(self);
+      int64_t size = static_cast<int64_t>(r.value.size());
+      ++s.sent;
+      self->request(s.producer, caf::infinite, send_atom::value, std::move(r))
+        .then(
+          [=](record_metadata&) {
+            on_result(self, sent_at, size, {});
+            after_reply(self);
+          },
+          [=](caf::error& err) {
+            on_result(self, sent_at, size, err);
+            after_reply(self);
+          });
+      continue;
+    }
+    auto count = std::min<int64_t>(n, static_cast<int64_t>(s.opts.group_size));
+    std::vector<producer_record> group;
+    group.reserve(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+      group.push_back(next_record(self));
+    s.sent += count;
+    self->request(s.producer, caf::infinite, send_batch_atom::value, std::move(group))
+      .then(
+        [=](std::vector<delivery_report>& reports) {
+          for (auto& r : reports)
+            on_result(self, sent_at, static_cast<int64_t>(self->state.payloads.front().size()), r.error);
+          after_reply(self);
+        },
+        [=](caf::error& err) {
+          for (int64_t i = 0; i < count; ++i)
+            on_result(self, sent_at, 0, err);
+          after_reply(self);
+        });
+  }
+  if (s.sent < s.opts.num_records && s.opts.throughput > 0 && !s.tick_scheduled
+      && s.sent - s.resolved < static_cast<int64_t>(s.window)) {
+    s.tick_scheduled = true;
+    self->delayed_send(self, milliseconds{1}, tick_atom::value);
+  }
+}
+
+caf::behavior runner(runner_ptr self, options opts, std::vector<std::string> payloads, producer_actor producer,
+                     caf::actor done_to) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.payloads = std::move(payloads);
+  st.producer = producer;
+  st.done_to = done_to;
+  // About what buffer.memory holds, so the producer, not this loop, sets the pace.
+  int64_t buffer = 33554432;
+  if (auto b = st.opts.props.find("buffer.memory"); b != st.opts.props.end())
+    buffer = std::stoll(b->second);
+  int64_t record_bytes = static_cast<int64_t>(st.payloads.front().size()) + 80;
+  st.window = static_cast<size_t>(std::clamp<int64_t>(buffer / record_bytes, 1000, 1000000));
+  // CAF 0.17 finds a reply's handler by a linear search over the requester's pending requests:
+  // one request per record must keep few of them open.
+  if (!st.opts.batch_mode)
+    st.window = std::min(st.window, st.opts.request_window);
+  st.s.start = st.s.window_start = clock_type::now();
+  if (st.opts.num_records == 0) {
+    self->send(done_to, done_atom::value, std::vector<int32_t>{}, int64_t{0}, int64_t{0}, std::string{});
+    self->quit();
+    return {};
+  }
+  pump(self);
+  return {
+    [=](tick_atom) {
+      self->state.tick_scheduled = false;
+      pump(self);
+    },
+  };
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto o = parse(argc, argv);
+  auto p = payloads(o);
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  recommended_scheduler(cfg);
+  caf::actor_system sys{cfg};
+  auto producer = spawn_producer(sys, o.props);
+  if (!producer) {
+    std::cerr << "cafka-perf: " << sys.render(producer.error()) << "\n";
+    return 2;
+  }
+  std::vector<int32_t> lat;
+  int64_t bytes = 0, failed = 0;
+  std::string first_error;
+  clock_type::time_point t0, t1;
+  {
+    caf::scoped_actor self{sys};
+    t0 = clock_type::now();
+    self->spawn(runner, o, std::move(p), *producer, caf::actor{self});
+    self->receive([&](done_atom, std::vector<int32_t>& l, int64_t b, int64_t f, std::string& e) {
+      lat = std::move(l);
+      bytes = b;
+      failed = f;
+      first_error = std::move(e);
+    });
+    t1 = clock_type::now();
+    self->request(*producer, caf::infinite, close_atom::value, caf::timespan{seconds{30}})
+      .receive([](ok_atom) {}, [](caf::error&) {});
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+               + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  auto ok = static_cast<long>(lat.size());
+  double sum = 0;
+  int32_t max = 0;
+  for (auto l : lat) {
+    sum += l;
+    max = std::max(max, l);
+  }
+  std::sort(lat.begin(), lat.end());
+  double secs = duration<double>(t1 - t0).count();
+  auto pct = [&](double q) { return ok ? lat[static_cast<size_t>(static_cast<double>(ok - 1) * q)] / 1000 : 0; };
+  std::printf("%ld records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
+              "%d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.\n",
+              ok, ok / secs, static_cast<double>(bytes) / secs / (1024.0 * 1024.0), ok ? sum / ok / 1000.0 : 0.0,
+              max / 1000.0, pct(0.5), pct(0.95), pct(0.99), pct(0.999));
+  std::printf("client_cpu_s=%.3f cpu_us_per_record=%.3f failed=%ld max_rss_kb=%ld%s%s\n", cpu,
+              ok ? cpu * 1e6 / static_cast<double>(ok) : 0.0, static_cast<long>(failed), ru.ru_maxrss,
+              failed ? " first_error=" : "", failed ? first_error.c_str() : "");
+  return failed ? 1 : 0;
+}

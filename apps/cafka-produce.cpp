@@ -1,0 +1,221 @@
+// cafka-produce: a console producer with kcat -P habits.
+//
+//   cafka-produce -b 127.0.0.1:9092 -t orders [-p 2] [-K :] [-H name=value]... [-X prop=value]...
+//                 [-z zstd] [-F producer.properties] [-v] [FILE...]
+//
+// Each line of the files (or of stdin) is one record; with -K the line splits at the first
+// delimiter into key and value. -v prints one delivery report per record. A summary goes to stderr
+// at the end; the exit status is 0 when every record was acknowledged, 1 when any failed, 2 on
+// bad usage.
+#include "actors/producer.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+namespace {
+
+using namespace cafka;
+
+struct options {
+  properties props;
+  std::string topic;
+  int32_t partition = -1;
+  std::string key_delimiter;
+  std::vector<record_header> headers;
+  bool verbose = false;
+  std::vector<std::string> files;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "cafka-produce: " << problem << "\n"
+            << "usage: cafka-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
+            << "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v] [FILE...]\n";
+  std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  properties from_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "-b")
+      o.props["bootstrap.servers"] = value();
+    else if (a == "-t")
+      o.topic = value();
+    else if (a == "-p") {
+      auto v = value();
+      try {
+        size_t used = 0;
+        o.partition = std::stoi(v, &used);
+        if (used != v.size() || o.partition < -1)
+          throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        usage("-p: '" + v + "' is not a partition number");
+      }
+    } else if (a == "-K")
+      o.key_delimiter = value();
+    else if (a == "-H") {
+      auto v = value();
+      auto eq = v.find('=');
+      if (eq == std::string::npos)
+        usage("-H: '" + v + "' is not NAME=VALUE");
+      o.headers.push_back({v.substr(0, eq), nullable_bytes::of(v.substr(eq + 1))});
+    } else if (a == "-X") {
+      auto v = value();
+      auto eq = v.find('=');
+      if (eq == std::string::npos)
+        usage("-X: '" + v + "' is not PROP=VALUE");
+      o.props[v.substr(0, eq)] = v.substr(eq + 1);
+    } else if (a == "-z")
+      o.props["compression.type"] = value();
+    else if (a == "-F") {
+      auto loaded = load_properties_file(value());
+      if (!loaded)
+        usage("-F: " + loaded.error());
+      from_file = std::move(*loaded);
+    } else if (a == "-v")
+      o.verbose = true;
+    else if (a == "-h" || a == "--help")
+      usage("help");
+    else if (!a.empty() && a[0] == '-' && a != "-")
+      usage("unknown option " + a);
+    else
+      o.files.push_back(a);
+  }
+  for (auto& [k, v] : from_file)
+    o.props.emplace(k, v); // -b and -X win over the file
+  if (!o.props.count("bootstrap.servers"))
+    usage("-b BROKERS is required");
+  if (o.topic.empty())
+    usage("-t TOPIC is required");
+  return o;
+}
+
+producer_record to_record(const options& o, const std::string& line) {
+  producer_record r;
+  r.topic = o.topic;
+  r.partition = o.partition;
+  r.headers = o.headers;
+  if (!o.key_delimiter.empty()) {
+    auto at = line.find(o.key_delimiter);
+    if (at != std::string::npos) {
+      r.key = nullable_bytes::of(line.substr(0, at));
+      r.value = nullable_bytes::of(line.substr(at + o.key_delimiter.size()));
+      return r;
+    }
+  }
+  r.value = nullable_bytes::of(line);
+  return r;
+}
+
+std::vector<std::string> read_lines(const options& o) {
+  std::vector<std::string> lines;
+  auto read = [&](std::istream& in) {
+    std::string line;
+    while (std::getline(in, line))
+      lines.push_back(line);
+  };
+  if (o.files.empty() || (o.files.size() == 1 && o.files[0] == "-")) {
+    read(std::cin);
+    return lines;
+  }
+  for (auto& f : o.files) {
+    std::ifstream in{f};
+    if (!in) {
+      std::cerr << "cafka-produce: cannot open " << f << "\n";
+      std::exit(2);
+    }
+    read(in);
+  }
+  return lines;
+}
+
+using done_atom = caf::atom_constant<caf::atom("done")>;
+
+// Sends every record (at most `window` awaiting replies at once) and prints reports in order.
+struct sender_state {
+  std::vector<producer_record> records;
+  size_t next = 0;
+  size_t resolved = 0;
+  size_t failed = 0;
+  std::map<std::string, size_t> reasons;
+};
+
+caf::behavior sender(caf::stateful_actor<sender_state>* self, producer_actor producer,
+                     std::vector<producer_record> records, bool verbose, caf::actor done_to) {
+  self->state.records = std::move(records);
+  constexpr size_t window = 10000;
+  auto send_more = std::make_shared<std::function<void()>>();
+  *send_more = [=] {
+    auto& st = self->state;
+    while (st.next < st.records.size() && st.next - st.resolved < window) {
+      size_t i = st.next++;
+      self->request(producer, caf::infinite, send_atom::value, st.records[i])
+        .then(
+          [=](record_metadata& md) {
+            if (verbose)
+              std::cout << "delivered record " << i << " to " << md.topic << " partition " << md.partition
+                        << " offset " << md.offset << " timestamp " << md.timestamp << "\n";
+            ++self->state.resolved;
+            (*send_more)();
+          },
+          [=](caf::error& err) {
+            auto why = self->system().render(err);
+            std::cout << (verbose ? "" : "") << "failed record " << i << ": " << why << "\n";
+            ++self->state.failed;
+            ++self->state.reasons[why];
+            ++self->state.resolved;
+            (*send_more)();
+          });
+    }
+    if (st.resolved == st.records.size()) {
+      self->send(done_to, done_atom::value, st.records.size(), st.failed);
+      for (auto& [why, n] : st.reasons)
+        std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
+      self->quit();
+    }
+  };
+  (*send_more)();
+  return {[](done_atom) {}};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto o = parse(argc, argv);
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  recommended_scheduler(cfg);
+  caf::actor_system sys{cfg};
+  auto producer = spawn_producer(sys, o.props);
+  if (!producer) {
+    std::cerr << "cafka-produce: " << sys.render(producer.error()) << "\n";
+    return 2;
+  }
+  std::vector<producer_record> records;
+  for (auto& line : read_lines(o))
+    records.push_back(to_record(o, line));
+  size_t total = 0, failed = 0;
+  {
+    caf::scoped_actor self{sys};
+    self->spawn(sender, *producer, std::move(records), o.verbose, caf::actor{self});
+    self->receive([&](done_atom, size_t n, size_t f) {
+      total = n;
+      failed = f;
+    });
+    self->request(*producer, caf::infinite, close_atom::value, caf::timespan{std::chrono::seconds{30}})
+      .receive([](ok_atom) {}, [](caf::error&) {});
+  }
+  std::cerr << "cafka-produce: " << (total - failed) << " of " << total << " record(s) delivered to " << o.topic;
+  if (failed)
+    std::cerr << ", " << failed << " failed";
+  std::cerr << "\n";
+  return failed ? 1 : 0;
+}
