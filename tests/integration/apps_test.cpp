@@ -1,0 +1,129 @@
+#define CAF_SUITE integration.apps
+#include "caf/test/unit_test.hpp"
+
+#include "actors/partitioner.hpp"
+#include "integration/broker_harness.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace cafka;
+using namespace cafka::test;
+using protocol::nullable_bytes;
+using protocol::record_header;
+
+namespace {
+
+struct run_result {
+  int status = -1;
+  std::string output; // stdout and stderr
+};
+
+// Runs an app of this build with stdin from a file; waits for it.
+run_result run_app(const std::string& command_line, const std::string& input = {}) {
+  auto in_path = "/tmp/cafka-apps-test-" + std::to_string(getpid()) + ".in";
+  {
+    std::ofstream in{in_path};
+    in << input;
+  }
+  std::string cmd = std::string(CAFKA_BINARY_DIR) + "/" + command_line + " < " + in_path + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe{popen(cmd.c_str(), "r"), pclose};
+  run_result r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe.get())) > 0)
+    r.output.append(buf, n);
+  int status = pclose(pipe.release());
+  std::remove(in_path.c_str());
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+} // namespace
+
+CAF_TEST(cafka-produce keys headers and partitions read back in every codec) {
+  for (auto codec : {"none", "gzip", "snappy", "lz4", "zstd"}) {
+    auto topic = unique_topic(std::string("cli-") + codec);
+    create_topic(topic, 3);
+    std::string input;
+    for (int i = 0; i < 200; ++i)
+      input += "key" + std::to_string(i) + "\tvalue " + std::to_string(i) + "\n";
+    auto r = run_app("cafka-produce -b " + bootstrap() + " -t " + topic + " -K '\t' -H app=cli -H app=twice -z "
+                       + codec + " -v",
+                     input);
+    CAF_CHECK_EQUAL(r.status, 0);
+    CAF_CHECK(r.output.find("200 of 200 record(s) delivered") != std::string::npos);
+    auto got = consume_all(topic);
+    CAF_REQUIRE_EQUAL(got.size(), 200u);
+    std::vector<record_header> headers{{"app", nullable_bytes::of("cli")}, {"app", nullable_bytes::of("twice")}};
+    std::map<std::string, const consumed_record*> by_key;
+    for (auto& c : got)
+      by_key[std::string(protocol::as_chars(c.key.data))] = &c;
+    for (int i = 0; i < 200; ++i) {
+      auto key = "key" + std::to_string(i);
+      auto c = by_key.find(key);
+      CAF_REQUIRE(c != by_key.end());
+      CAF_CHECK(c->second->value == nullable_bytes::of("value " + std::to_string(i)));
+      CAF_CHECK(c->second->headers == headers);
+      CAF_CHECK_EQUAL(c->second->partition, partition_for_key(protocol::as_bytes(key), 3));
+    }
+  }
+}
+
+CAF_TEST(cafka-produce to an explicit partition) {
+  auto topic = unique_topic("cli-partition");
+  create_topic(topic, 3);
+  auto r = run_app("cafka-produce -b " + bootstrap() + " -t " + topic + " -p 2", "one\ntwo\n");
+  CAF_CHECK_EQUAL(r.status, 0);
+  auto got = consume_all(topic);
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  for (auto& c : got) {
+    CAF_CHECK_EQUAL(c.partition, 2);
+    CAF_CHECK(c.key.is_null);
+  }
+  CAF_CHECK(got[0].value == nullable_bytes::of("one"));
+  CAF_CHECK(got[1].value == nullable_bytes::of("two"));
+}
+
+CAF_TEST(cafka-produce bad flags exit 2 with a clear message) {
+  auto bad_value = run_app("cafka-produce -b " + bootstrap() + " -t x -X linger.ms=soon", "a\n");
+  CAF_CHECK_EQUAL(bad_value.status, 2);
+  CAF_CHECK(bad_value.output.find("linger.ms") != std::string::npos);
+  auto unknown = run_app("cafka-produce -b " + bootstrap() + " -t x -X no.such.property=1", "a\n");
+  CAF_CHECK_EQUAL(unknown.status, 2);
+  CAF_CHECK(unknown.output.find("no.such.property: unknown property") != std::string::npos);
+  auto missing = run_app("cafka-produce -t x", "a\n");
+  CAF_CHECK_EQUAL(missing.status, 2);
+  CAF_CHECK(missing.output.find("-b BROKERS is required") != std::string::npos);
+  auto flag = run_app("cafka-produce -b " + bootstrap() + " -t x --frobnicate", "a\n");
+  CAF_CHECK_EQUAL(flag.status, 2);
+}
+
+CAF_TEST(cafka-produce exits 1 and says why when a record fails) {
+  auto r = run_app("cafka-produce -b " + bootstrap() + " -t " + unique_topic("cli-absent") + " -X max.block.ms=1000",
+                   "lost\n");
+  CAF_CHECK_EQUAL(r.status, 1);
+  CAF_CHECK(r.output.find("1 record(s) failed: METADATA_TIMEOUT") != std::string::npos);
+}
+
+CAF_TEST(cafka-perf sends 100000 records and prints the final line of kafka perf test) {
+  auto topic = unique_topic("perf");
+  create_topic(topic, 3);
+  for (auto mode : {"batch", "request"}) {
+    auto r = run_app("cafka-perf --topic " + topic + " --num-records 100000 --record-size 100 --throughput -1"
+                     + " --producer-props bootstrap.servers=" + bootstrap() + " --mode " + mode);
+    CAF_CHECK_EQUAL(r.status, 0);
+    std::regex final_line{"(^|\n)100000 records sent, [0-9.]+ records/sec \\([0-9.]+ MB/sec\\), [0-9.]+ ms avg "
+                          "latency, [0-9.]+ ms max latency, [0-9]+ ms 50th, [0-9]+ ms 95th, [0-9]+ ms 99th, "
+                          "[0-9]+ ms 99\\.9th\\.\n"};
+    CAF_CHECK(std::regex_search(r.output, final_line));
+    std::regex cpu_line{"\nclient_cpu_s=[0-9.]+ cpu_us_per_record=[0-9.]+ failed=0 max_rss_kb=[0-9]+\n"};
+    CAF_CHECK(std::regex_search(r.output, cpu_line));
+  }
+  CAF_CHECK_EQUAL(consume_all(topic).size(), 200000u);
+}
