@@ -173,20 +173,21 @@ void complete(self_ptr self, closed_batch& b, const produce_result& r) {
   o.retried = b.attempts > 1 ? static_cast<int32_t>(b.records.size()) : 0;
   o.sent_bytes = static_cast<int64_t>(b.bytes->size());
   o.uncompressed_bytes = b.uncompressed_bytes;
-  o.latency_us = duration_cast<microseconds>(clock_type::now() - b.first_sent).count();
+  o.latency_us = duration_cast<microseconds>(self->clock().now() - b.first_sent).count();
   report(self, o);
 }
 
-caf::error expired_error(const batch_settings& s, const closed_batch& b) {
-  auto age = duration_cast<milliseconds>(clock_type::now() - b.created).count();
+caf::error expired_error(self_ptr self, const closed_batch& b) {
+  auto& s = self->state.settings;
+  auto age = duration_cast<milliseconds>(self->clock().now() - b.created).count();
   return make_error(errc::delivery_timeout, "Expiring " + std::to_string(b.records.size()) + " record(s) for "
                                               + partition_name(s) + ": " + std::to_string(age)
                                               + " ms has passed since batch creation (delivery.timeout.ms="
                                               + std::to_string(s.delivery_timeout.count()) + ")");
 }
 
-bool expired(const batch_settings& s, clock_type::time_point created) {
-  return clock_type::now() - created >= s.delivery_timeout;
+bool expired(self_ptr self, clock_type::time_point created) {
+  return self->clock().now() - created >= self->state.settings.delivery_timeout;
 }
 
 milliseconds backoff_for(self_ptr self, int32_t attempts) {
@@ -247,14 +248,14 @@ void on_failure(self_ptr self, uint64_t batch_id, const caf::error& err) {
   bool out_of_order_after_failure =
     broker_error_code(err) == protocol::errc::out_of_order_sequence_number && !st.held.empty();
   bool retriable = is_retriable(err) || out_of_order_after_failure;
-  if (retriable && b.attempts <= s.retries && !expired(s, b.created)) {
+  if (retriable && b.attempts <= s.retries && !expired(self, b.created)) {
     if (needs_metadata_refresh(err))
       refresh_leader(self);
     st.held.push_back(std::move(b));
     requeue_held(self);
     return;
   }
-  caf::error final_error = retriable && expired(s, b.created) ? expired_error(s, b) : err;
+  caf::error final_error = retriable && expired(self, b.created) ? expired_error(self, b) : err;
   fail_records(self, b.records, b.accounted_bytes, final_error);
   requeue_held(self);
   maybe_send(self);
@@ -264,7 +265,7 @@ void send(self_ptr self, closed_batch b) {
   auto& st = self->state;
   auto& s = st.settings;
   if (b.attempts == 0)
-    b.first_sent = clock_type::now();
+    b.first_sent = self->clock().now();
   ++b.attempts;
   produce_batch pb{s.topic, s.partition, b.bytes, static_cast<int32_t>(b.records.size())};
   uint64_t id = b.id;
@@ -312,8 +313,8 @@ void maybe_send(self_ptr self) {
     }
     auto b = std::move(st.ready.front());
     st.ready.pop_front();
-    if (expired(s, b.created)) {
-      fail_records(self, b.records, b.accounted_bytes, expired_error(s, b));
+    if (expired(self, b.created)) {
+      fail_records(self, b.records, b.accounted_bytes, expired_error(self, b));
       continue;
     }
     send(self, std::move(b));
@@ -338,7 +339,7 @@ void schedule_expiry(self_ptr self) {
   if (!earliest)
     return;
   st.expiry_scheduled = true;
-  auto due = *earliest + st.settings.delivery_timeout - clock_type::now();
+  auto due = *earliest + st.settings.delivery_timeout - self->clock().now();
   self->delayed_send(self, std::max(duration_cast<milliseconds>(due), milliseconds{0}) + milliseconds{1},
                      expire_atom::value);
 }
@@ -356,7 +357,7 @@ void append(self_ptr self, producer_record& rec, int32_t accounted, pending_reco
     open_batch ob;
     ob.id = st.next_batch_id++;
     ob.builder = protocol::record_batch_builder(static_cast<size_t>(s.batch_size));
-    ob.created = clock_type::now();
+    ob.created = self->clock().now();
     st.open = std::move(ob);
     if (s.linger.count() > 0)
       self->delayed_send(self, s.linger, linger_atom::value, st.open->id);
@@ -422,20 +423,19 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
     },
     [=](expire_atom) {
       auto& st = self->state;
-      auto& s = st.settings;
       st.expiry_scheduled = false;
-      while (!st.ready.empty() && expired(s, st.ready.front().created)) {
+      while (!st.ready.empty() && expired(self, st.ready.front().created)) {
         auto b = std::move(st.ready.front());
         st.ready.pop_front();
-        fail_records(self, b.records, b.accounted_bytes, expired_error(s, b));
+        fail_records(self, b.records, b.accounted_bytes, expired_error(self, b));
       }
-      if (st.open && expired(s, st.open->created)) {
+      if (st.open && expired(self, st.open->created)) {
         size_t queued = st.ready.size();
         close_open(self);
         if (st.ready.size() > queued) {
           auto b = std::move(st.ready.back());
           st.ready.pop_back();
-          fail_records(self, b.records, b.accounted_bytes, expired_error(s, b));
+          fail_records(self, b.records, b.accounted_bytes, expired_error(self, b));
         }
       }
       if (!st.ready.empty() || st.open)

@@ -146,7 +146,7 @@ void send_api_versions(self_ptr self, int16_t version) {
   r.done = [self](caf::expected<byte_buffer> reply, int16_t v) -> caf::error {
     if (!reply)
       return caf::none; // the connection is already going down
-    auto& st = self->state;
+    auto& link = self->state;
     auto decoded = protocol::decode_response<protocol::api_versions_request>(*reply, v);
     if (!decoded || decoded->error_code == protocol::errc::unsupported_version) {
       // KIP-511: a broker that does not speak our version answers in v0 with what it speaks.
@@ -159,22 +159,22 @@ void send_api_versions(self_ptr self, int16_t version) {
         send_api_versions(self, fallback);
         return caf::none;
       }
-      return make_error(errc::malformed_response, describe_peer(st) + ": ApiVersions: "
+      return make_error(errc::malformed_response, describe_peer(link) + ": ApiVersions: "
                                                     + (decoded ? "unsupported version" : decoded.error()));
     }
     if (decoded->error_code != 0)
-      return kafka_error(decoded->error_code, describe_peer(st) + " refused ApiVersions");
+      return kafka_error(decoded->error_code, describe_peer(link) + " refused ApiVersions");
     auto produce = protocol::negotiate_version<protocol::produce_request>(*decoded);
     auto metadata = protocol::negotiate_version<protocol::metadata_request>(*decoded);
     if (!produce || !metadata)
       return make_error(errc::unsupported_version,
-                        describe_peer(st) + " speaks no Produce (v3-v12) or Metadata (v1-v13) version cafka speaks");
-    st.versions[protocol::api_key::produce] = *produce;
-    st.versions[protocol::api_key::metadata] = *metadata;
+                        describe_peer(link) + " speaks no Produce (v3-v12) or Metadata (v1-v13) version cafka speaks");
+    link.versions[protocol::api_key::produce] = *produce;
+    link.versions[protocol::api_key::metadata] = *metadata;
     if (auto pid = protocol::negotiate_version<protocol::init_producer_id_request>(*decoded))
-      st.versions[protocol::api_key::init_producer_id] = *pid;
-    st.status = link_status::ready;
-    st.failures = 0;
+      link.versions[protocol::api_key::init_producer_id] = *pid;
+    link.status = link_status::ready;
+    link.failures = 0;
     try_send(self);
     return caf::none;
   };

@@ -98,7 +98,7 @@ void schedule_refresh(self_ptr self) {
 
 void expire_waiters(self_ptr self) {
   auto& st = self->state;
-  auto now = clock_type::now();
+  auto now = self->clock().now();
   for (auto i = st.waiters.begin(); i != st.waiters.end();) {
     auto& list = i->second;
     for (auto w = list.begin(); w != list.end();) {
@@ -129,7 +129,7 @@ void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
     st.connections[b.node_id] =
       st.connect(self, settings_for(st.config, b.node_id, b.host, static_cast<uint16_t>(b.port)));
   }
-  auto now = clock_type::now();
+  auto now = self->clock().now();
   for (auto& t : resp.topics) {
     if (!t.name)
       continue;
@@ -270,10 +270,10 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
       auto& s = self->state;
       auto c = s.topics.find(topic);
       if (!stale && c != s.topics.end() && c->second.error_code == 0 && complete(c->second.metadata)
-          && clock_type::now() - c->second.fetched_at < s.config.metadata_max_age)
+          && self->clock().now() - c->second.fetched_at < s.config.metadata_max_age)
         return c->second.metadata;
       auto rp = self->make_response_promise<topic_metadata>();
-      s.waiters[topic].push_back({rp, clock_type::now() + s.config.max_block});
+      s.waiters[topic].push_back({rp, self->clock().now() + s.config.max_block});
       fetch(self);
       return rp;
     },

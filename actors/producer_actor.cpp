@@ -214,7 +214,7 @@ void request_topic(self_ptr self, const std::string& topic) {
         auto& s = self->state;
         s.topics_requested.erase(md.topic);
         s.topic_errors.erase(md.topic);
-        s.topics_fetched[md.topic] = clock_type::now();
+        s.topics_fetched[md.topic] = self->clock().now();
         s.topics[md.topic] = std::move(md);
         process_waiting(self);
       },
@@ -258,7 +258,7 @@ readiness check_ready(self_ptr self, const std::vector<producer_record>& records
   for (auto& r : records) {
     auto t = st.topics.find(r.topic);
     bool stale = t != st.topics.end()
-                 && clock_type::now() - st.topics_fetched[r.topic] > cfg(self).metadata_max_age;
+                 && self->clock().now() - st.topics_fetched[r.topic] > cfg(self).metadata_max_age;
     if (t == st.topics.end()) {
       request_topic(self, r.topic);
       blocked = true;
@@ -349,7 +349,7 @@ void schedule_expiry(self_ptr self) {
   if (st.expiry_scheduled || st.waiting.empty())
     return;
   st.expiry_scheduled = true;
-  auto due = st.waiting.front().deadline - clock_type::now();
+  auto due = st.waiting.front().deadline - self->clock().now();
   self->delayed_send(self, std::max(duration_cast<milliseconds>(due), milliseconds{0}) + milliseconds{1},
                      expire_atom::value);
 }
@@ -393,7 +393,7 @@ void process_waiting(self_ptr self) {
     for (auto& r : w.records)
       if (!st.topics.count(r.topic) && st.topic_errors.count(r.topic))
         failed_topic = true;
-    if (clock_type::now() >= w.deadline || (failed_topic && !w.is_batch)) {
+    if (self->clock().now() >= w.deadline || (failed_topic && !w.is_batch)) {
       expire(self, w);
       st.waiting.pop_front();
       continue;
@@ -465,7 +465,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       waiting_send w;
       w.records.push_back(std::move(r));
       w.single = rp;
-      w.deadline = clock_type::now() + cfg(self).max_block;
+      w.deadline = self->clock().now() + cfg(self).max_block;
       s.waiting.push_back(std::move(w));
       schedule_expiry(self);
       return rp;
@@ -494,7 +494,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       w.records = std::move(records);
       w.many = rp;
       w.is_batch = true;
-      w.deadline = clock_type::now() + cfg(self).max_block;
+      w.deadline = self->clock().now() + cfg(self).max_block;
       s.waiting.push_back(std::move(w));
       schedule_expiry(self);
       return rp;

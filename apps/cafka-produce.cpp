@@ -2,12 +2,16 @@
 //
 //   cafka-produce -b 127.0.0.1:9092 -t orders [-p 2] [-K :] [-H name=value]... [-X prop=value]...
 //                 [-z zstd] [-F producer.properties] [-v] [FILE...]
+//   cafka-produce --node HOST:PORT -t orders ...   (send through a producer a cafka-node publishes)
 //
 // Each line of the files (or of stdin) is one record; with -K the line splits at the first
 // delimiter into key and value. -v prints one delivery report per record. A summary goes to stderr
 // at the end; the exit status is 0 when every record was acknowledged, 1 when any failed, 2 on
 // bad usage.
 #include "actors/producer.hpp"
+
+#include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -26,12 +30,16 @@ struct options {
   std::vector<record_header> headers;
   bool verbose = false;
   std::vector<std::string> files;
+  std::string node_host; // --node: a remote producer instead of a local one
+  uint16_t node_port = 0;
+  std::string cert, key, ca;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "cafka-produce: " << problem << "\n"
             << "usage: cafka-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
-            << "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v] [FILE...]\n";
+            << "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v] [FILE...]\n"
+            << "       cafka-produce --node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM] -t TOPIC ...\n";
   std::exit(2);
 }
 
@@ -82,6 +90,27 @@ options parse(int argc, char** argv) {
       from_file = std::move(*loaded);
     } else if (a == "-v")
       o.verbose = true;
+    else if (a == "--node") {
+      auto v = value();
+      auto colon = v.rfind(':');
+      try {
+        if (colon == std::string::npos)
+          throw std::invalid_argument(v);
+        size_t used = 0;
+        auto port = std::stoul(v.substr(colon + 1), &used);
+        if (used != v.size() - colon - 1 || port == 0 || port > 65535)
+          throw std::invalid_argument(v);
+        o.node_host = v.substr(0, colon);
+        o.node_port = static_cast<uint16_t>(port);
+      } catch (const std::exception&) {
+        usage("--node: '" + v + "' is not HOST:PORT");
+      }
+    } else if (a == "--tls-cert")
+      o.cert = value();
+    else if (a == "--tls-key")
+      o.key = value();
+    else if (a == "--tls-ca")
+      o.ca = value();
     else if (a == "-h" || a == "--help")
       usage("help");
     else if (!a.empty() && a[0] == '-' && a != "-")
@@ -91,7 +120,7 @@ options parse(int argc, char** argv) {
   }
   for (auto& [k, v] : from_file)
     o.props.emplace(k, v); // -b and -X win over the file
-  if (!o.props.count("bootstrap.servers"))
+  if (!o.props.count("bootstrap.servers") && o.node_host.empty())
     usage("-b BROKERS is required");
   if (o.topic.empty())
     usage("-t TOPIC is required");
@@ -149,15 +178,32 @@ struct sender_state {
 };
 
 caf::behavior sender(caf::stateful_actor<sender_state>* self, producer_actor producer,
-                     std::vector<producer_record> records, bool verbose, caf::actor done_to) {
+                     std::vector<producer_record> records, bool verbose, std::optional<caf::timespan> timeout,
+                     caf::actor done_to) {
   self->state.records = std::move(records);
+  // A remote producer may vanish: fail what is outstanding at once rather than at the timeout.
+  self->monitor(producer);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto why = "the producer went away (" + self->system().render(dm.reason) + ")";
+    size_t lost = st.records.size() - st.resolved;
+    std::cout << "failed " << lost << " record(s): " << why << "\n";
+    st.failed += lost;
+    st.reasons[why] += lost;
+    st.resolved = st.records.size();
+    self->send(done_to, done_atom::value, st.records.size(), st.failed);
+    for (auto& [reason, n] : st.reasons)
+      std::cerr << "cafka-produce: " << n << " record(s) failed: " << reason << "\n";
+    self->quit();
+  });
   constexpr size_t window = 10000;
   auto send_more = std::make_shared<std::function<void()>>();
   *send_more = [=] {
     auto& st = self->state;
     while (st.next < st.records.size() && st.next - st.resolved < window) {
       size_t i = st.next++;
-      self->request(producer, caf::infinite, send_atom::value, st.records[i])
+      auto ask = [&](auto bound) { return self->request(producer, bound, send_atom::value, st.records[i]); };
+      (timeout ? ask(*timeout) : ask(caf::infinite))
         .then(
           [=](record_metadata& md) {
             if (verbose)
@@ -168,7 +214,7 @@ caf::behavior sender(caf::stateful_actor<sender_state>* self, producer_actor pro
           },
           [=](caf::error& err) {
             auto why = self->system().render(err);
-            std::cout << (verbose ? "" : "") << "failed record " << i << ": " << why << "\n";
+            std::cout << "failed record " << i << ": " << why << "\n";
             ++self->state.failed;
             ++self->state.reasons[why];
             ++self->state.resolved;
@@ -190,28 +236,55 @@ caf::behavior sender(caf::stateful_actor<sender_state>* self, producer_actor pro
 
 int main(int argc, char** argv) {
   auto o = parse(argc, argv);
+  bool remote = !o.node_host.empty();
+  bool tls = !o.cert.empty();
   caf::actor_system_config cfg;
   register_types(cfg);
   recommended_scheduler(cfg);
+  if (remote)
+    cfg.load<caf::io::middleman>();
+  if (tls) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = o.cert;
+    cfg.openssl_key = o.key;
+    cfg.openssl_cafile = o.ca;
+  }
   caf::actor_system sys{cfg};
-  auto producer = spawn_producer(sys, o.props);
-  if (!producer) {
-    std::cerr << "cafka-produce: " << sys.render(producer.error()) << "\n";
-    return 2;
+  caf::expected<producer_actor> producer{caf::sec::invalid_argument};
+  if (remote) {
+    producer = tls ? caf::openssl::remote_actor<producer_actor>(sys, o.node_host, o.node_port)
+                   : sys.middleman().remote_actor<producer_actor>(o.node_host, o.node_port);
+    if (!producer) {
+      std::cerr << "cafka-produce: cannot reach the producer at " << o.node_host << ":" << o.node_port << ": "
+                << sys.render(producer.error()) << "\n";
+      return 1;
+    }
+  } else {
+    producer = spawn_producer(sys, o.props);
+    if (!producer) {
+      std::cerr << "cafka-produce: " << sys.render(producer.error()) << "\n";
+      return 2;
+    }
   }
   std::vector<producer_record> records;
   for (auto& line : read_lines(o))
     records.push_back(to_record(o, line));
+  // Locally the producer's own timeouts bound every request; between nodes a lost reply must not
+  // hang us: wait at most delivery.timeout.ms's default plus a margin.
+  std::optional<caf::timespan> timeout;
+  if (remote)
+    timeout = std::chrono::seconds{130};
   size_t total = 0, failed = 0;
   {
     caf::scoped_actor self{sys};
-    self->spawn(sender, *producer, std::move(records), o.verbose, caf::actor{self});
+    self->spawn(sender, *producer, std::move(records), o.verbose, timeout, caf::actor{self});
     self->receive([&](done_atom, size_t n, size_t f) {
       total = n;
       failed = f;
     });
-    self->request(*producer, caf::infinite, close_atom::value, caf::timespan{std::chrono::seconds{30}})
-      .receive([](ok_atom) {}, [](caf::error&) {});
+    if (!remote) // a published producer belongs to its node
+      self->request(*producer, caf::infinite, close_atom::value, caf::timespan{std::chrono::seconds{30}})
+        .receive([](ok_atom) {}, [](caf::error&) {});
   }
   std::cerr << "cafka-produce: " << (total - failed) << " of " << total << " record(s) delivered to " << o.topic;
   if (failed)

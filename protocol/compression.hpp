@@ -4,7 +4,7 @@
 
 #include "protocol/bytes.hpp"
 
-#include <expected>
+#include "protocol/result.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,11 +31,11 @@ constexpr int default_compression_level(compression_codec codec) {
 bool valid_compression_level(compression_codec codec, int level);
 
 // Appends the compressed form of in to out.
-std::expected<void, std::string> compress(compression_codec codec, byte_span in, byte_buffer& out,
+result<void> compress(compression_codec codec, byte_span in, byte_buffer& out,
                                           int level);
 
 // Decompresses in; fails rather than produce more than max_size bytes.
-std::expected<byte_buffer, std::string> decompress(compression_codec codec, byte_span in,
+result<byte_buffer> decompress(compression_codec codec, byte_span in,
                                                    size_t max_size = 256u << 20);
 
 } // namespace cafka::protocol

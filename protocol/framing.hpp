@@ -7,7 +7,7 @@
 #include "protocol/schema.hpp"
 #include "protocol/writer.hpp"
 
-#include <expected>
+#include "protocol/result.hpp"
 #include <string>
 #include <string_view>
 
@@ -46,17 +46,17 @@ byte_buffer encode_request(const Request& request, int16_t version, int32_t corr
 }
 
 // The correlation id that opens every response frame (size prefix already removed).
-inline std::expected<int32_t, std::string> correlation_id_of(byte_span frame) {
+inline result<int32_t> correlation_id_of(byte_span frame) {
   reader r{frame};
   int32_t id = r.i32();
   if (!r.ok())
-    return std::unexpected("response frame too short for a correlation id");
+    return unexpected("response frame too short for a correlation id");
   return id;
 }
 
 // Decodes a response frame (size prefix already removed) of the given request's API and version.
 template <class Request>
-std::expected<typename Request::response_type, std::string> decode_response(byte_span frame,
+result<typename Request::response_type> decode_response(byte_span frame,
                                                                              int16_t version) {
   reader r{frame};
   r.i32(); // correlation id
@@ -72,7 +72,7 @@ std::expected<typename Request::response_type, std::string> decode_response(byte
   typename Request::response_type response;
   dec(response);
   if (!r.ok())
-    return std::unexpected(r.error());
+    return unexpected(r.error());
   return response;
 }
 

@@ -95,7 +95,7 @@ void record_batch_builder::append(int64_t timestamp, std::optional<byte_span> ke
   ++count_;
 }
 
-std::expected<byte_buffer, std::string> record_batch_builder::finish(compression_codec codec, int level,
+result<byte_buffer> record_batch_builder::finish(compression_codec codec, int level,
                                                                      const producer_stamp& stamp) && {
   byte_buffer batch;
   if (codec == compression_codec::none) {
@@ -104,7 +104,7 @@ std::expected<byte_buffer, std::string> record_batch_builder::finish(compression
     batch.reserve(record_batch_header_size + buffer_.size() / 2);
     batch.resize(record_batch_header_size);
     if (auto ok = compress(codec, records(), batch, level); !ok)
-      return std::unexpected(ok.error());
+      return unexpected(ok.error());
   }
   byte_buffer header;
   header.reserve(record_batch_header_size);
@@ -152,11 +152,11 @@ void read_nullable(reader& r, nullable_bytes& out, const char* what) {
   }
 }
 
-std::expected<void, std::string> decode_records(byte_span section, decoded_batch& batch) {
+result<void> decode_records(byte_span section, decoded_batch& batch) {
   reader r{section};
   // Each record takes at least 7 bytes, which bounds what a hostile count can reserve.
   if (batch.record_count < 0 || static_cast<size_t>(batch.record_count) > section.size() / 7 + 1)
-    return std::unexpected("record count " + std::to_string(batch.record_count) + " does not fit the batch");
+    return unexpected("record count " + std::to_string(batch.record_count) + " does not fit the batch");
   batch.records.reserve(static_cast<size_t>(batch.record_count));
   for (int32_t i = 0; i < batch.record_count && r.ok(); ++i) {
     int32_t length = r.varint();
@@ -186,17 +186,17 @@ std::expected<void, std::string> decode_records(byte_span section, decoded_batch
       rec.headers.push_back(std::move(header));
     }
     if (!rr.ok())
-      return std::unexpected("record " + std::to_string(i) + ": " + rr.error());
+      return unexpected("record " + std::to_string(i) + ": " + rr.error());
     batch.records.push_back(std::move(rec));
   }
   if (!r.ok())
-    return std::unexpected(r.error());
+    return unexpected(r.error());
   return {};
 }
 
 } // namespace
 
-std::expected<std::vector<decoded_batch>, std::string> decode_record_batches(byte_span in) {
+result<std::vector<decoded_batch>> decode_record_batches(byte_span in) {
   std::vector<decoded_batch> out;
   reader r{in};
   while (!r.at_end()) {
@@ -205,15 +205,15 @@ std::expected<std::vector<decoded_batch>, std::string> decode_record_batches(byt
     b.base_offset = r.i64();
     b.batch_length = r.i32();
     if (!r.ok() || b.batch_length < static_cast<int32_t>(record_batch_header_size - 12))
-      return std::unexpected("batch at byte " + std::to_string(start) + ": bad length");
+      return unexpected("batch at byte " + std::to_string(start) + ": bad length");
     auto body = r.take(static_cast<size_t>(b.batch_length));
     if (!r.ok())
-      return std::unexpected("batch at byte " + std::to_string(start) + ": " + r.error());
+      return unexpected("batch at byte " + std::to_string(start) + ": " + r.error());
     reader br{body};
     b.partition_leader_epoch = br.i32();
     b.magic = br.i8();
     if (b.magic != 2)
-      return std::unexpected("batch at byte " + std::to_string(start) + ": magic " + std::to_string(b.magic)
+      return unexpected("batch at byte " + std::to_string(start) + ": magic " + std::to_string(b.magic)
                              + ", only v2 is supported");
     b.crc = br.u32();
     b.crc_ok = crc32c(body.subspan(9)) == b.crc;
@@ -230,12 +230,12 @@ std::expected<std::vector<decoded_batch>, std::string> decode_record_batches(byt
     if (b.codec() != compression_codec::none) {
       auto d = decompress(b.codec(), section);
       if (!d)
-        return std::unexpected("batch at byte " + std::to_string(start) + ": " + d.error());
+        return unexpected("batch at byte " + std::to_string(start) + ": " + d.error());
       inflated = std::move(*d);
       section = inflated;
     }
     if (auto ok = decode_records(section, b); !ok)
-      return std::unexpected("batch at byte " + std::to_string(start) + ": " + ok.error());
+      return unexpected("batch at byte " + std::to_string(start) + ": " + ok.error());
     out.push_back(std::move(b));
   }
   return out;

@@ -6,7 +6,7 @@
 #include "protocol/compression.hpp"
 #include "protocol/record.hpp"
 
-#include <expected>
+#include "protocol/result.hpp"
 #include <optional>
 #include <span>
 #include <string>
@@ -56,7 +56,7 @@ public:
   byte_span records() const { return byte_span{buffer_}.subspan(record_batch_header_size); }
 
   // Closes the batch: compresses the records section if asked, writes the header and CRC-32C.
-  std::expected<byte_buffer, std::string> finish(compression_codec codec, int level,
+  result<byte_buffer> finish(compression_codec codec, int level,
                                                  const producer_stamp& stamp = {}) &&;
 
 private:
@@ -103,6 +103,6 @@ struct decoded_batch {
 
 // Reads every batch in in (a Produce request's or a fetch's records field), decompressing and
 // checking each CRC. A malformed batch is an error, never a crash.
-std::expected<std::vector<decoded_batch>, std::string> decode_record_batches(byte_span in);
+result<std::vector<decoded_batch>> decode_record_batches(byte_span in);
 
 } // namespace cafka::protocol

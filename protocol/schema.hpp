@@ -179,7 +179,7 @@ struct field_decoder {
         continue;
       reader sub_reader{bytes};
       field_decoder sub{sub_reader, version, flexible};
-      x.emplace();
+      x = T{};
       sub(*x);
       if (!sub_reader.ok())
         r.fail("tagged field " + std::to_string(tag) + ": " + sub_reader.error());

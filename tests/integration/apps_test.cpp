@@ -8,8 +8,13 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <chrono>
+#include <csignal>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char** environ;
 
 using namespace cafka;
 using namespace cafka::test;
@@ -41,6 +46,63 @@ run_result run_app(const std::string& command_line, const std::string& input = {
   std::remove(in_path.c_str());
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// A program of this build started in the background, its stdout on a pipe.
+struct background_process {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+
+  explicit background_process(std::vector<std::string> args) {
+    args[0] = std::string(CAFKA_BINARY_DIR) + "/" + args[0];
+    int fds[2];
+    CAF_REQUIRE_EQUAL(pipe(fds), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    CAF_REQUIRE_EQUAL(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    out = fdopen(fds[0], "r");
+  }
+
+  std::string read_line() {
+    char buf[1024];
+    return fgets(buf, sizeof buf, out) ? std::string(buf) : std::string{};
+  }
+
+  int signal_and_wait(int sig) {
+    kill(pid, sig);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+
+  ~background_process() {
+    if (pid > 0)
+      signal_and_wait(SIGKILL);
+    if (out)
+      fclose(out);
+  }
+};
+
+// Starts cafka-node against the test broker and returns it with the port it published on.
+std::pair<std::unique_ptr<background_process>, std::string> start_node(std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"cafka-node", "-b", bootstrap()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto node = std::make_unique<background_process>(args);
+  auto line = node->read_line(); // printed once published
+  auto at = line.find("published on ");
+  CAF_REQUIRE(at != std::string::npos);
+  auto address = line.substr(at + 13);
+  address = address.substr(0, address.find_first_of(" \n"));
+  return {std::move(node), address};
 }
 
 } // namespace
@@ -137,4 +199,85 @@ CAF_TEST(cafka-perf sends 100000 records and prints the final line of kafka perf
     CAF_CHECK_GREATER(rss, 0);
   }
   CAF_CHECK_EQUAL(consume_all(topic).size(), 200000u);
+}
+
+CAF_TEST(ten thousand records through a published producer on another node) {
+  auto topic = unique_topic("node");
+  create_topic(topic, 3);
+  auto [node, address] = start_node();
+  std::string input;
+  for (int i = 0; i < 10000; ++i)
+    input += "key-" + std::to_string(i) + ":value-" + std::to_string(i) + "\n";
+  auto r = run_app("cafka-produce --node " + address + " -t " + topic + " -K : -H via=node", input);
+  CAF_CHECK_EQUAL(r.status, 0);
+  CAF_CHECK(r.output.find("10000 of 10000 record(s) delivered") != std::string::npos);
+  auto got = consume_all(topic);
+  CAF_REQUIRE_EQUAL(got.size(), 10000u);
+  std::map<std::string, const consumed_record*> by_key;
+  for (auto& c : got)
+    by_key[std::string(protocol::as_chars(c.key.data))] = &c;
+  for (int i = 0; i < 10000; ++i) {
+    auto key = "key-" + std::to_string(i);
+    auto c = by_key.find(key);
+    CAF_REQUIRE(c != by_key.end());
+    CAF_CHECK(c->second->value == nullable_bytes::of("value-" + std::to_string(i)));
+    CAF_CHECK_EQUAL(c->second->partition, partition_for_key(protocol::as_bytes(key), 3));
+    CAF_CHECK_EQUAL(c->second->headers.size(), 1u);
+  }
+  // SIGTERM: the node closes its producer and exits 0.
+  auto status = node->signal_and_wait(SIGTERM);
+  CAF_CHECK(WIFEXITED(status));
+  CAF_CHECK_EQUAL(WEXITSTATUS(status), 0);
+}
+
+CAF_TEST(a node killed mid stream fails the pending sends and the sender exits 1) {
+  auto topic = unique_topic("node-killed");
+  create_topic(topic, 1);
+  // Batches that never close on their own keep every record pending until the node dies.
+  auto [node, address] = start_node({"-X", "linger.ms=60000", "-X", "batch.size=10000000"});
+  auto in_path = "/tmp/cafka-node-killed-" + std::to_string(getpid()) + ".in";
+  {
+    std::ofstream in{in_path};
+    for (int i = 0; i < 1000; ++i)
+      in << "record " << i << "\n";
+  }
+  background_process sender{{"cafka-produce", "--node", address, "-t", topic, in_path}};
+  // The sender's output starts only when replies arrive; none can before the node dies. Wait
+  // until the sender is connected (its requests are then in flight), then kill the node.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+  auto port = address.substr(address.rfind(':') + 1);
+  bool connected = false;
+  while (!connected && std::chrono::steady_clock::now() < deadline) {
+    std::string cmd = "ss -Htn state established '( sport = :" + port + " )' | grep -q .";
+    connected = std::system(cmd.c_str()) == 0;
+  }
+  CAF_REQUIRE(connected);
+  auto started = std::chrono::steady_clock::now();
+  node->signal_and_wait(SIGKILL);
+  std::string output, line;
+  while (!(line = sender.read_line()).empty())
+    output += line;
+  int status = 0;
+  waitpid(sender.pid, &status, 0);
+  sender.pid = -1;
+  std::remove(in_path.c_str());
+  auto took = std::chrono::steady_clock::now() - started;
+  CAF_CHECK(WIFEXITED(status));
+  CAF_CHECK_EQUAL(WEXITSTATUS(status), 1);
+  CAF_CHECK(output.find("the producer went away") != std::string::npos);
+  CAF_CHECK_LESS(took, std::chrono::seconds{30});
+}
+
+CAF_TEST(the example application sends handles an error flushes and closes) {
+  auto topic = unique_topic("example");
+  create_topic(topic, 3);
+  auto r = run_app("cafka-example " + bootstrap() + " " + topic);
+  CAF_CHECK_EQUAL(r.status, 0);
+  size_t acknowledged = 0;
+  for (size_t at = r.output.find("acknowledged: "); at != std::string::npos; at = r.output.find("acknowledged: ", at + 1))
+    ++acknowledged;
+  CAF_CHECK_EQUAL(acknowledged, 3u);
+  CAF_CHECK(r.output.find("refused as expected: RECORD_TOO_LARGE") != std::string::npos);
+  CAF_CHECK(r.output.find("flushed\nclosed\n") != std::string::npos);
+  CAF_CHECK_EQUAL(consume_all(topic).size(), 3u);
 }

@@ -1,0 +1,268 @@
+#define CAF_SUITE actors.batch
+#include "caf/all.hpp"
+#define FAIL(msg) CAF_FAIL(msg) // CAF 0.17.6's dsl.hpp uses an undefined FAIL
+#include "caf/test/dsl.hpp"
+
+#include "actors/batch_actor.hpp"
+#include "actors/error.hpp"
+#include "protocol/error_codes.hpp"
+#include "protocol/record_batch.hpp"
+#include "unit/fake_actors.hpp"
+
+using namespace cafka;
+using namespace std::chrono_literals;
+using namespace cafka::test;
+
+namespace {
+
+struct fixture : test_coordinator_fixture<> {
+  std::shared_ptr<fake_log> log = std::make_shared<fake_log>();
+  caf::actor conn_untyped;
+  connection_actor conn;
+  metadata_actor meta;
+  producer_internal_actor prod;
+
+  fixture() {
+    add_error_category(cfg);
+    conn_untyped = sys.spawn(fake_connection, log);
+    conn = caf::actor_cast<connection_actor>(conn_untyped);
+    meta = sys.spawn(fake_metadata, conn, log);
+    prod = sys.spawn(fake_producer, log);
+  }
+
+  // The base fixture's destructor triggers every pending timeout without advancing the clock;
+  // a batch actor would then re-arm its expiry timer forever. Stop the actors first.
+  ~fixture() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    caf::anon_send_exit(conn_untyped, caf::exit_reason::kill);
+    caf::anon_send_exit(meta, caf::exit_reason::kill);
+    caf::anon_send_exit(prod, caf::exit_reason::kill);
+    consume_messages();
+  }
+
+  // The batch actor under test and the client that talks to it.
+  caf::actor spawn(batch_settings s) {
+    auto b = spawn_batch(sys, std::move(s));
+    spawned.push_back(caf::actor_cast<caf::actor>(b));
+    auto client = sys.spawn(fake_client, caf::actor_cast<caf::actor>(b), log);
+    spawned.push_back(client);
+    return client;
+  }
+
+  std::vector<caf::actor> spawned;
+
+  batch_settings settings() {
+    batch_settings s;
+    s.topic = "t";
+    s.partition = 0;
+    s.batch_size = 1000;
+    s.linger = 50ms;
+    s.delivery_timeout = 5s;
+    s.retry_backoff = 100ms;
+    s.retry_backoff_max = 1000ms;
+    s.leader = conn;
+    s.metadata = meta;
+    s.producer = prod;
+    return s;
+  }
+
+  producer_record record(int i, size_t value_size = 10) {
+    producer_record r;
+    r.topic = "t";
+    r.partition = 0;
+    r.key = nullable_bytes::of("k" + std::to_string(i));
+    r.value = nullable_bytes::of(std::string(value_size, 'v'));
+    r.timestamp = 1000 + i;
+    return r;
+  }
+
+  // Replies the client received so far (and forgets them).
+  std::vector<caf::expected<record_metadata>> replies() {
+    return std::exchange(log->replies, {});
+  }
+
+  void answer(size_t request, produce_result r) {
+    CAF_REQUIRE_LESS(request, log->produced.size());
+    self->send(conn_untyped, answer_atom::value, request, std::move(r));
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(batch_actor_tests, fixture)
+
+CAF_TEST(a full batch goes out without waiting for linger) {
+  auto b = spawn(settings());
+  for (int i = 0; i < 40; ++i) // ~42 bytes each: the 1000-byte batch fills at about 22 records
+    self->send(b, append_atom::value, record(i, 30), int32_t{100});
+  consume_messages();
+  CAF_REQUIRE_GREATER_OR_EQUAL(log->produced.size(), 1u);
+  auto first = log->produced[0].first;
+  CAF_CHECK_EQUAL(first.topic, "t");
+  CAF_CHECK_LESS(first.bytes->size(), 1000u + 100u);
+  CAF_CHECK_GREATER(first.record_count, 10);
+  CAF_CHECK_LESS(first.record_count, 40);
+}
+
+CAF_TEST(a partial batch waits for linger) {
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 0u);
+  advance_time(49ms);
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 0u);
+  advance_time(1ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  CAF_CHECK_EQUAL(log->produced[0].first.record_count, 1);
+}
+
+CAF_TEST(replies carry offsets in record order and release the buffer) {
+  auto b = spawn(settings());
+  for (int i = 0; i < 3; ++i)
+    self->send(b, append_atom::value, record(i), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  answer(0, produce_result{0, 500, -1, {}, -1, -1});
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    CAF_REQUIRE(got[static_cast<size_t>(i)].engaged());
+    CAF_CHECK_EQUAL(got[static_cast<size_t>(i)]->offset, 500 + i);
+    CAF_CHECK_EQUAL(got[static_cast<size_t>(i)]->timestamp, 1000 + i);
+    CAF_CHECK_EQUAL(got[static_cast<size_t>(i)]->serialized_key_size, 2);
+  }
+  CAF_REQUIRE_EQUAL(log->outcomes.size(), 1u);
+  CAF_CHECK_EQUAL(log->outcomes[0].released_bytes, 300);
+  CAF_CHECK_EQUAL(log->outcomes[0].records, 3);
+}
+
+CAF_TEST(log append time replaces the record timestamps) {
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  answer(0, produce_result{0, 7, 99999, {}, -1, -1});
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK_EQUAL(got[0]->timestamp, 99999);
+}
+
+CAF_TEST(a retriable error is retried after the backoff with the same bytes) {
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  auto bytes = log->produced[0].first.bytes;
+  answer(0, produce_result{protocol::errc::not_leader_or_follower, -1, -1, "moved", -1, -1});
+  consume_messages(); // the batch actor asks the metadata actor for the leader
+  CAF_CHECK_EQUAL(log->metadata_refreshes, 1);
+  CAF_CHECK_EQUAL(log->produced.size(), 1u);
+  advance_time(79ms); // the first backoff is 100 ms with +-20% jitter
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 1u);
+  advance_time(41ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  CAF_CHECK(*log->produced[1].first.bytes == *bytes);
+  answer(1, produce_result{0, 10, -1, {}, -1, -1});
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(got[0].engaged());
+  CAF_CHECK_EQUAL(got[0]->offset, 10);
+  CAF_CHECK_EQUAL(log->outcomes.back().retried, 1);
+}
+
+CAF_TEST(a fatal error fails every record of the batch once) {
+  auto b = spawn(settings());
+  for (int i = 0; i < 2; ++i)
+    self->send(b, append_atom::value, record(i), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  answer(0, produce_result{protocol::errc::topic_authorization_failed, -1, -1, {}, -1, -1});
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  for (auto& r : got) {
+    CAF_REQUIRE(!r.engaged());
+    CAF_CHECK_EQUAL(broker_error_code(r.error()), std::optional<int16_t>{protocol::errc::topic_authorization_failed});
+  }
+  CAF_CHECK_EQUAL(log->outcomes.back().failed, 2);
+  CAF_CHECK_EQUAL(log->produced.size(), 1u);
+}
+
+CAF_TEST(retries stop at the delivery timeout) {
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  size_t answered = 0;
+  // The broker keeps saying NOT_ENOUGH_REPLICAS; after 5 s the record fails with the timeout.
+  for (int round = 0; round < 100; ++round) {
+    while (answered < log->produced.size())
+      answer(answered++, produce_result{protocol::errc::not_enough_replicas, -1, -1, {}, -1, -1});
+    consume_messages();
+    auto got = replies();
+    if (!got.empty()) {
+      CAF_REQUIRE_EQUAL(got.size(), 1u);
+      CAF_REQUIRE(!got[0].engaged());
+      CAF_CHECK_EQUAL(got[0].error().code(), static_cast<uint8_t>(errc::delivery_timeout));
+      CAF_CHECK(log->produced.size() > 3u);
+      return;
+    }
+    advance_time(200ms);
+    consume_messages();
+  }
+  CAF_FAIL("the record never failed");
+}
+
+CAF_TEST(send_batch groups reply once with a report per record) {
+  auto b = spawn(settings());
+  std::vector<producer_record> recs{record(0), record(1), record(2)};
+  self->send(b, append_many_atom::value, recs, std::vector<int32_t>{100, 100, 100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  answer(0, produce_result{0, 40, -1, {}, -1, -1});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
+  auto& reports = log->group_replies[0];
+  CAF_REQUIRE_EQUAL(reports.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    CAF_CHECK(!reports[i].error);
+    CAF_CHECK_EQUAL(reports[i].metadata.offset, 40 + static_cast<int64_t>(i));
+  }
+}
+
+CAF_TEST(idempotent batches carry contiguous sequences) {
+  auto s = settings();
+  s.idempotent = true;
+  s.identity = {77, 3};
+  s.batch_size = 100; // one record per batch
+  auto b = spawn(s);
+  for (int i = 0; i < 3; ++i)
+    self->send(b, append_atom::value, record(i, 80), int32_t{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 3u); // each record fills its batch: no linger
+  for (int32_t i = 0; i < 3; ++i) {
+    auto decoded = protocol::decode_record_batches(*log->produced[static_cast<size_t>(i)].first.bytes);
+    CAF_REQUIRE(decoded.has_value());
+    CAF_CHECK_EQUAL(decoded->front().producer_id, 77);
+    CAF_CHECK_EQUAL(decoded->front().producer_epoch, 3);
+    CAF_CHECK_EQUAL(decoded->front().base_sequence, i);
+  }
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

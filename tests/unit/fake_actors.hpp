@@ -1,0 +1,88 @@
+// Stand-ins for the actors around the one under test, for CAF's deterministic test coordinator:
+// a connection that keeps each Produce request for the test to answer, a metadata actor that
+// always names that connection as leader, and a producer that records batch reports.
+#pragma once
+
+#include "actors/interfaces.hpp"
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace cafka::test {
+
+struct fake_log {
+  std::vector<std::pair<produce_batch, caf::typed_response_promise<produce_result>>> produced;
+  std::vector<batch_outcome> outcomes;
+  int metadata_refreshes = 0;
+  std::vector<caf::expected<record_metadata>> replies;     // to send / append, in arrival order
+  std::vector<std::vector<delivery_report>> group_replies; // to send_batch / append_many
+};
+
+// A user of the actor under test: forwards what the test hands it and keeps the replies, so the
+// test never blocks on a scoped actor's receive (which the test clock would never time out).
+inline caf::behavior fake_client(caf::event_based_actor* self, caf::actor target, std::shared_ptr<fake_log> log) {
+  // Error replies to a plain send arrive through the error handler, not the behavior.
+  self->set_error_handler([=](caf::error& err) { log->replies.emplace_back(std::move(err)); });
+  return {
+    [=](append_atom a, producer_record& r, int32_t n) { self->send(target, a, std::move(r), n); },
+    [=](append_many_atom a, std::vector<producer_record>& r, std::vector<int32_t>& n) {
+      self->send(target, a, std::move(r), std::move(n));
+    },
+    [=](send_atom a, producer_record& r) { self->send(target, a, std::move(r)); },
+    [=](record_metadata& md) { log->replies.emplace_back(std::move(md)); },
+    [=](std::vector<delivery_report>& reports) { log->group_replies.push_back(std::move(reports)); },
+  };
+}
+
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
+
+// Untyped, so that the test can also tell it (answer, index, result) to resolve the index-th
+// Produce request from inside the actor; actor_cast it to connection_actor for the others.
+inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_ptr<fake_log> log) {
+  return {
+    [](protocol::metadata_request&) { return protocol::metadata_response{}; },
+    [](protocol::init_producer_id_request&) { return protocol::init_producer_id_response{0, 0, 1, 0, -1, -1}; },
+    [=](produce_atom, produce_batch& b) {
+      auto rp = self->make_response_promise<produce_result>();
+      log->produced.emplace_back(std::move(b), rp);
+      return rp;
+    },
+    [=](answer_atom, size_t index, produce_result& r) { log->produced.at(index).second.deliver(std::move(r)); },
+  };
+}
+
+inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, connection_actor leader,
+                                                   std::shared_ptr<fake_log> log) {
+  return {
+    [=](topic_atom, std::string& topic, bool stale) -> caf::result<topic_metadata> {
+      if (stale)
+        ++log->metadata_refreshes;
+      topic_metadata md;
+      md.topic = topic;
+      md.partitions.push_back({0, 1, 0, leader, {1}, {1}});
+      return md;
+    },
+    [](producer_id_atom, producer_identity) -> caf::result<producer_identity> { return producer_identity{1, 0}; },
+    [](refresh_atom) {},
+  };
+}
+
+inline producer_internal_actor::behavior_type fake_producer(producer_internal_actor::pointer,
+                                                            std::shared_ptr<fake_log> log) {
+  auto unused = [] { return caf::make_error(caf::sec::unexpected_message); };
+  return {
+    [=](send_atom, producer_record&) -> caf::result<record_metadata> { return unused(); },
+    [=](send_batch_atom, std::vector<producer_record>&) -> caf::result<std::vector<delivery_report>> {
+      return unused();
+    },
+    [=](flush_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](close_atom, caf::timespan) -> caf::result<ok_atom> { return unused(); },
+    [=](partitions_atom, std::string&) -> caf::result<std::vector<partition_info>> { return unused(); },
+    [=](metrics_atom) -> caf::result<producer_metrics> { return unused(); },
+    [=](batch_done_atom, std::string&, int32_t, batch_outcome& o) { log->outcomes.push_back(o); },
+    [](expire_atom) {},
+  };
+}
+
+} // namespace cafka::test

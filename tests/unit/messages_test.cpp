@@ -1,0 +1,164 @@
+#define CAF_SUITE protocol.messages
+#include "caf/test/unit_test.hpp"
+
+#include "protocol/framing.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/version_negotiation.hpp"
+#include "test_support.hpp"
+
+using namespace cafka::protocol;
+using cafka::test::from_hex;
+using cafka::test::to_hex;
+
+// Golden bytes written out by hand from Kafka's message schemas and the protocol guide's rules
+// (request header v1/v2, compact strings as length+1, tagged-field sections).
+
+CAF_TEST(api versions v0 request) {
+  auto frame = encode_request(api_versions_request{}, 0, 1, "c");
+  CAF_CHECK_EQUAL(to_hex(frame), to_hex(from_hex("00 00 00 0b  00 12 00 00 00 00 00 01 00 01 63")));
+}
+
+CAF_TEST(api versions v3 request is flexible with software name and version) {
+  auto frame = encode_request(api_versions_request{}, 3, 1, "c");
+  CAF_CHECK_EQUAL(to_hex(frame), to_hex(from_hex("00 00 00 19  00 12 00 03 00 00 00 01 00 01 63 00"
+                                                 "06 63 61 66 6b 61  06 30 2e 31 2e 30  00")));
+}
+
+CAF_TEST(metadata v12 request) {
+  metadata_request req;
+  req.topics = std::vector<metadata_request::topic>{{{}, "t"}};
+  auto frame = encode_request(req, 12, 2, "c");
+  CAF_CHECK_EQUAL(to_hex(frame), to_hex(from_hex("00 00 00 23  00 03 00 0c 00 00 00 02 00 01 63 00"
+                                                 "02  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  02 74  00"
+                                                 "00  00  00")));
+}
+
+CAF_TEST(metadata v1 request with null topics asks for all) {
+  metadata_request req;
+  auto frame = encode_request(req, 1, 3, "c");
+  CAF_CHECK_EQUAL(to_hex(frame), to_hex(from_hex("00 00 00 0f  00 03 00 01 00 00 00 03 00 01 63  ff ff ff ff")));
+}
+
+CAF_TEST(produce v9 and v3 requests) {
+  auto records = from_hex("aa bb");
+  produce_request req;
+  req.acks = -1;
+  req.timeout_ms = 30000;
+  req.topic_data.push_back({"t", {{0, byte_span{records}}}});
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 9, 4, "c")),
+                  to_hex(from_hex("00 00 00 21  00 00 00 09 00 00 00 04 00 01 63 00"
+                                  "00  ff ff  00 00 75 30  02  02 74  02  00 00 00 00  03 aa bb  00  00  00")));
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 3, 4, "c")),
+                  to_hex(from_hex("00 00 00 28  00 00 00 03 00 00 00 04 00 01 63"
+                                  "ff ff  ff ff  00 00 75 30  00 00 00 01  00 01 74  00 00 00 01  00 00 00 00"
+                                  "00 00 00 02 aa bb")));
+}
+
+CAF_TEST(init producer id v4 request) {
+  init_producer_id_request req;
+  auto frame = encode_request(req, 4, 5, "c");
+  CAF_CHECK_EQUAL(to_hex(frame), to_hex(from_hex("00 00 00 1c  00 16 00 04 00 00 00 05 00 01 63 00"
+                                                 "00  ff ff ff ff  ff ff ff ff ff ff ff ff  ff ff  00")));
+}
+
+CAF_TEST(api versions v3 response with tagged features is read) {
+  // correlation id, error 0, two api keys, throttle 0, a tagged field (SupportedFeatures) skipped.
+  auto frame = from_hex("00 00 00 07  00 00  03  00 00 00 00 00 0b 00  00 12 00 00 00 04 00"
+                        "00 00 00 00  01  00 03  aa bb cc");
+  auto r = decode_response<api_versions_request>(frame, 3);
+  CAF_REQUIRE(r.has_value());
+  CAF_CHECK_EQUAL(r->api_keys.size(), 2u);
+  CAF_CHECK_EQUAL(r->api_keys[0].max_version, 11);
+  CAF_CHECK_EQUAL(r->api_keys[1].api_key, 18);
+  CAF_CHECK_EQUAL(negotiate_version<produce_request>(*r), std::optional<int16_t>{11});
+  CAF_CHECK_EQUAL(negotiate_version<api_versions_request>(*r), std::optional<int16_t>{4});
+  CAF_CHECK(!negotiate_version<metadata_request>(*r));
+}
+
+CAF_TEST(negotiation uses the broker max and never goes below our min) {
+  api_versions_response r;
+  r.api_keys.push_back({0, 0, 2});  // Produce only up to v2: too old for cafka (v3+)
+  r.api_keys.push_back({3, 0, 2});  // Metadata v0-v2, as librdkafka 2.0.2's mock cluster
+  r.api_keys.push_back({22, 0, 4}); // InitProducerId v0-v4
+  CAF_CHECK(!negotiate_version<produce_request>(r));
+  CAF_CHECK_EQUAL(negotiate_version<metadata_request>(r), std::optional<int16_t>{2});
+  CAF_CHECK_EQUAL(negotiate_version<init_producer_id_request>(r), std::optional<int16_t>{4});
+}
+
+CAF_TEST(produce v10 response with kip 951 leader hints) {
+  auto frame = from_hex("00 00 00 09  00"            // correlation id, header v1 tags
+                        "02  02 74"                   // one topic "t"
+                        "02  00 00 00 01  00 06"      // partition 1, NOT_LEADER_OR_FOLLOWER
+                        "ff ff ff ff ff ff ff ff  ff ff ff ff ff ff ff ff  ff ff ff ff ff ff ff ff"
+                        "01  00"                      // no record errors, null error message
+                        "01  00 09  00 00 00 02 00 00 00 05 00" // tag 0: leader 2, epoch 5
+                        "00  00 00 00 00"             // topic tags, throttle
+                        "01  00 15  02  00 00 00 02  0a 31 32 37 2e 30 2e 30 2e 31  00 00 23 84  00 00"
+                        );
+  auto r = decode_response<produce_request>(frame, 10);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_REQUIRE_EQUAL(r->responses.size(), 1u);
+  auto& p = r->responses[0].partition_responses.at(0);
+  CAF_CHECK_EQUAL(p.index, 1);
+  CAF_CHECK_EQUAL(p.error_code, 6);
+  CAF_REQUIRE(p.current_leader.has_value());
+  CAF_CHECK_EQUAL(p.current_leader->leader_id, 2);
+  CAF_CHECK_EQUAL(p.current_leader->leader_epoch, 5);
+  CAF_REQUIRE(r->node_endpoints.has_value());
+  CAF_REQUIRE_EQUAL(r->node_endpoints->size(), 1u);
+  CAF_CHECK_EQUAL(r->node_endpoints->at(0).host, "127.0.0.1");
+  CAF_CHECK_EQUAL(r->node_endpoints->at(0).port, 9092);
+}
+
+CAF_TEST(responses round trip through the same description) {
+  metadata_response m;
+  m.brokers.push_back({1, "127.0.0.1", 9092, std::nullopt});
+  metadata_response::topic t;
+  t.name = "orders";
+  t.partitions.push_back({0, 0, 1, 4, {1}, {1}, {}});
+  m.topics.push_back(t);
+  m.cluster_id = "abc";
+  for (int16_t v = metadata_request::min_version; v <= metadata_request::max_version; ++v) {
+    byte_buffer body;
+    writer w{body};
+    w.i32(9); // correlation id
+    bool flexible = is_flexible<metadata_request>(v);
+    if (flexible)
+      w.uvarint(0);
+    field_encoder enc{w, v, flexible};
+    enc(m);
+    auto back = decode_response<metadata_request>(body, v);
+    CAF_REQUIRE(back.has_value());
+    CAF_CHECK_EQUAL(back->brokers.at(0).port, 9092);
+    CAF_CHECK_EQUAL(back->topics.at(0).name.value_or(""), "orders");
+    CAF_CHECK_EQUAL(back->topics.at(0).partitions.at(0).leader_epoch, v >= 7 ? 4 : -1);
+  }
+}
+
+CAF_TEST(truncated responses are errors at every cut) {
+  auto frame = from_hex("00 00 00 09  00  02  02 74  02  00 00 00 01  00 00"
+                        "00 00 00 00 00 00 00 05  ff ff ff ff ff ff ff ff  ff ff ff ff ff ff ff ff"
+                        "01  00  00  00  00 00 00 00  00");
+  CAF_REQUIRE(decode_response<produce_request>(frame, 10).has_value());
+  for (size_t cut = 0; cut < frame.size(); ++cut)
+    CAF_CHECK(!decode_response<produce_request>(byte_span{frame.data(), cut}, 10).has_value());
+}
+
+CAF_TEST(frames are cut from a byte stream) {
+  frame_assembler a;
+  auto stream = from_hex("00 00 00 04 00 00 00 01  00 00 00 05 00 00 00 02 ff");
+  byte_buffer frame;
+  a.feed(byte_span{stream}.subspan(0, 6));
+  CAF_CHECK(!a.next(frame));
+  a.feed(byte_span{stream}.subspan(6));
+  CAF_REQUIRE(a.next(frame));
+  CAF_CHECK_EQUAL(to_hex(frame), "00 00 00 01");
+  CAF_REQUIRE(a.next(frame));
+  CAF_CHECK_EQUAL(to_hex(frame), "00 00 00 02 ff");
+  CAF_CHECK(!a.next(frame));
+  frame_assembler bad;
+  bad.feed(from_hex("ff ff ff ff"));
+  CAF_CHECK(!bad.next(frame));
+  CAF_CHECK(!bad.error().empty());
+}
