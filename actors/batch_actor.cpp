@@ -350,9 +350,10 @@ void append(self_ptr self, producer_record& rec, int32_t accounted, pending_reco
   auto& s = st.settings;
   auto key = rec.key.view();
   auto value = rec.value.view();
-  if (st.open && !st.open->builder.empty()
-      && st.open->builder.size_with(rec.timestamp, key, value, rec.headers) > static_cast<size_t>(s.batch_size))
+  auto limit = static_cast<size_t>(s.batch_size);
+  if (st.open && !st.open->builder.append_if_fits(limit, rec.timestamp, key, value, rec.headers))
     close_open(self);
+  bool appended = st.open.has_value();
   if (!st.open) {
     open_batch ob;
     ob.id = st.next_batch_id++;
@@ -365,7 +366,8 @@ void append(self_ptr self, producer_record& rec, int32_t accounted, pending_reco
   pr.timestamp = rec.timestamp;
   pr.key_size = rec.key.is_null ? -1 : static_cast<int32_t>(rec.key.size());
   pr.value_size = rec.value.is_null ? -1 : static_cast<int32_t>(rec.value.size());
-  st.open->builder.append(rec.timestamp, key, value, rec.headers);
+  if (!appended)
+    st.open->builder.append(rec.timestamp, key, value, rec.headers);
   st.open->records.push_back(std::move(pr));
   st.open->accounted_bytes += accounted;
   if (st.open->builder.size() >= static_cast<size_t>(s.batch_size))

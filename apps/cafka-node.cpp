@@ -8,6 +8,7 @@
 // "cafka-node: producer published on ADDRESS:PORT" once ready. Runs until SIGINT or SIGTERM, then
 // closes the producer (flushing for at most 30 s) and exits 0.
 #include "actors/producer.hpp"
+#include "apps/cli.hpp"
 
 #include "caf/io/all.hpp"
 #include "caf/openssl/all.hpp"
@@ -23,10 +24,10 @@ struct options {
   properties props;
   uint16_t port = 0;
   std::string bind = "127.0.0.1";
-  std::string cert, key, ca;
+  cli::tls_flags tls;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
+void usage(const std::string& problem) {
   std::cerr << "cafka-node: " << problem << "\n"
             << "usage: cafka-node -b BROKERS [-X PROP=VALUE]... [-F FILE] [--port PORT] [--bind ADDRESS]\n"
             << "                  [--tls-cert PEM --tls-key PEM --tls-ca PEM]\n";
@@ -35,56 +36,26 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  properties from_file;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "-b")
-      o.props["bootstrap.servers"] = value();
-    else if (a == "-X") {
-      auto v = value();
-      auto eq = v.find('=');
-      if (eq == std::string::npos)
-        usage("-X: '" + v + "' is not PROP=VALUE");
-      o.props[v.substr(0, eq)] = v.substr(eq + 1);
-    } else if (a == "-F") {
-      auto loaded = load_properties_file(value());
-      if (!loaded)
-        usage("-F: " + loaded.error());
-      from_file = std::move(*loaded);
-    } else if (a == "--port") {
-      auto v = value();
-      try {
-        size_t used = 0;
-        auto p = std::stoul(v, &used);
-        if (used != v.size() || p > 65535)
-          throw std::out_of_range(v);
-        o.port = static_cast<uint16_t>(p);
-      } catch (const std::exception&) {
-        usage("--port: '" + v + "' is not a port");
-      }
-    } else if (a == "--bind")
-      o.bind = value();
-    else if (a == "--tls-cert")
-      o.cert = value();
-    else if (a == "--tls-key")
-      o.key = value();
-    else if (a == "--tls-ca")
-      o.ca = value();
+  cli::arguments args{argc, argv, usage};
+  cli::producer_flags producer;
+  while (args.next()) {
+    if (producer.take(args) || o.tls.take(args))
+      continue;
+    if (args.flag() == "--port") {
+      auto v = args.value();
+      auto parsed = cli::parse_host_port("any:" + v);
+      if (!parsed && v != "0")
+        args.fail("--port: '" + v + "' is not a port");
+      o.port = parsed ? parsed->second : 0;
+    } else if (args.flag() == "--bind")
+      o.bind = args.value();
     else
-      usage("unknown option " + a);
+      args.fail("unknown option " + args.flag());
   }
-  for (auto& [k, v] : from_file)
-    o.props.emplace(k, v);
+  o.props = producer.merged();
   if (!o.props.count("bootstrap.servers"))
-    usage("-b BROKERS is required");
-  bool tls = !o.cert.empty() || !o.key.empty() || !o.ca.empty();
-  if (tls && (o.cert.empty() || o.key.empty() || o.ca.empty()))
-    usage("TLS needs --tls-cert, --tls-key and --tls-ca together");
+    args.fail("-b BROKERS is required");
+  o.tls.check(args);
   return o;
 }
 
@@ -99,17 +70,12 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  bool tls = !o.cert.empty();
+  bool tls = o.tls.enabled();
   caf::actor_system_config cfg;
   register_types(cfg);
   recommended_scheduler(cfg);
   cfg.load<caf::io::middleman>();
-  if (tls) {
-    cfg.load<caf::openssl::manager>();
-    cfg.openssl_certificate = o.cert;
-    cfg.openssl_key = o.key;
-    cfg.openssl_cafile = o.ca;
-  }
+  o.tls.apply(cfg);
   caf::actor_system sys{cfg};
   auto producer = spawn_producer(sys, o.props);
   if (!producer) {

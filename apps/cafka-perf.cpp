@@ -9,6 +9,7 @@
 // Progress every 5 s, then the final line in Kafka's shape (as ../shared/peers/librdkafka_perf.c
 // prints it) and a line with the client's CPU time and peak RSS.
 #include "actors/producer.hpp"
+#include "apps/cli.hpp"
 
 #include <sys/resource.h>
 
@@ -37,7 +38,7 @@ struct options {
   size_t request_window = 500;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
+void usage(const std::string& problem) {
   std::cerr << "cafka-perf: " << problem << "\n"
             << "usage: cafka-perf --topic TOPIC --num-records N (--record-size BYTES | --payload-file FILE)\n"
             << "                  --throughput RECORDS_PER_SEC (-1: unthrottled)\n"
@@ -46,82 +47,72 @@ struct options {
   std::exit(2);
 }
 
-int64_t to_int(const std::string& flag, const std::string& v) {
-  try {
-    size_t used = 0;
-    auto x = std::stoll(v, &used);
-    if (used == v.size())
-      return x;
-  } catch (const std::exception&) {
-  }
-  usage(flag + ": '" + v + "' is not an integer");
+int64_t to_int(const cli::arguments& args, const std::string& v) {
+  bool digits = !v.empty() && v.find_first_not_of("0123456789", v[0] == '-' ? 1 : 0) == std::string::npos
+                && v.size() < 19 && v != "-";
+  if (!digits)
+    args.fail(args.flag() + ": '" + v + "' is not an integer");
+  return std::stoll(v);
 }
 
 options parse(int argc, char** argv) {
   options o;
+  cli::arguments args{argc, argv, usage};
   properties from_file;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage(a + " needs a value");
-      return argv[++i];
-    };
+  while (args.next()) {
+    auto& a = args.flag();
     if (a == "--topic")
-      o.topic = value();
+      o.topic = args.value();
     else if (a == "--num-records")
-      o.num_records = to_int(a, value());
+      o.num_records = to_int(args, args.value());
     else if (a == "--record-size")
-      o.record_size = static_cast<int32_t>(to_int(a, value()));
+      o.record_size = static_cast<int32_t>(to_int(args, args.value()));
     else if (a == "--payload-file")
-      o.payload_file = value();
+      o.payload_file = args.value();
     else if (a == "--throughput") {
-      auto v = value();
-      try {
-        o.throughput = std::stod(v);
-      } catch (const std::exception&) {
-        usage("--throughput: '" + v + "' is not a number");
-      }
+      auto v = args.value();
+      char* end = nullptr;
+      o.throughput = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0')
+        args.fail("--throughput: '" + v + "' is not a number");
       o.throughput_set = true;
     } else if (a == "--producer-props") {
-      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
-        std::string kv = argv[++i];
-        auto eq = kv.find('=');
-        if (eq == std::string::npos)
-          usage("--producer-props: '" + kv + "' is not PROP=VALUE");
-        o.props[kv.substr(0, eq)] = kv.substr(eq + 1);
+      while (args.peek_is_value()) {
+        auto kv = args.value();
+        if (!cli::add_property(o.props, kv))
+          args.fail("--producer-props: '" + kv + "' is not PROP=VALUE");
       }
     } else if (a == "--producer.config") {
-      auto loaded = load_properties_file(value());
+      auto loaded = load_properties_file(args.value());
       if (!loaded)
-        usage("--producer.config: " + loaded.error());
+        args.fail("--producer.config: " + loaded.error());
       from_file = std::move(*loaded);
     } else if (a == "--bootstrap-server")
-      o.props["bootstrap.servers"] = value();
+      o.props["bootstrap.servers"] = args.value();
     else if (a == "--mode") {
-      auto m = value();
+      auto m = args.value();
       if (m != "batch" && m != "request")
-        usage("--mode: '" + m + "' is not batch or request");
+        args.fail("--mode: '" + m + "' is not batch or request");
       o.batch_mode = m == "batch";
     } else if (a == "--request-window")
-      o.request_window = static_cast<size_t>(std::max<int64_t>(1, to_int(a, value())));
+      o.request_window = static_cast<size_t>(std::max<int64_t>(1, to_int(args, args.value())));
     else if (a == "--group-size")
-      o.group_size = static_cast<size_t>(std::max<int64_t>(1, to_int(a, value())));
+      o.group_size = static_cast<size_t>(std::max<int64_t>(1, to_int(args, args.value())));
     else
-      usage("unknown option " + a);
+      args.fail("unknown option " + a);
   }
   for (auto& [k, v] : from_file)
     o.props.emplace(k, v);
   if (o.topic.empty())
-    usage("--topic is required");
+    args.fail("--topic is required");
   if (o.num_records < 0)
-    usage("--num-records is required");
+    args.fail("--num-records is required");
   if (o.record_size < 0 && o.payload_file.empty())
-    usage("--record-size or --payload-file is required");
+    args.fail("--record-size or --payload-file is required");
   if (!o.throughput_set)
-    usage("--throughput is required");
+    args.fail("--throughput is required");
   if (!o.props.count("bootstrap.servers"))
-    usage("bootstrap.servers is required (--producer-props bootstrap.servers=HOST:PORT)");
+    args.fail("bootstrap.servers is required (--producer-props bootstrap.servers=HOST:PORT)");
   return o;
 }
 

@@ -9,6 +9,7 @@
 // at the end; the exit status is 0 when every record was acknowledged, 1 when any failed, 2 on
 // bad usage.
 #include "actors/producer.hpp"
+#include "apps/cli.hpp"
 
 #include "caf/io/all.hpp"
 #include "caf/openssl/all.hpp"
@@ -30,12 +31,11 @@ struct options {
   std::vector<record_header> headers;
   bool verbose = false;
   std::vector<std::string> files;
-  std::string node_host; // --node: a remote producer instead of a local one
-  uint16_t node_port = 0;
-  std::string cert, key, ca;
+  std::optional<std::pair<std::string, uint16_t>> node; // --node: a remote producer instead of a local one
+  cli::tls_flags tls;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
+void usage(const std::string& problem) {
   std::cerr << "cafka-produce: " << problem << "\n"
             << "usage: cafka-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
             << "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v] [FILE...]\n"
@@ -45,85 +45,49 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  properties from_file;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "-b")
-      o.props["bootstrap.servers"] = value();
-    else if (a == "-t")
-      o.topic = value();
+  cli::arguments args{argc, argv, usage};
+  cli::producer_flags producer;
+  while (args.next()) {
+    auto& a = args.flag();
+    if (producer.take(args) || o.tls.take(args))
+      continue;
+    if (a == "-t")
+      o.topic = args.value();
     else if (a == "-p") {
-      auto v = value();
-      try {
-        size_t used = 0;
-        o.partition = std::stoi(v, &used);
-        if (used != v.size() || o.partition < -1)
-          throw std::invalid_argument(v);
-      } catch (const std::exception&) {
-        usage("-p: '" + v + "' is not a partition number");
-      }
+      auto v = args.value();
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9)
+        args.fail("-p: '" + v + "' is not a partition number");
+      o.partition = std::stoi(v);
     } else if (a == "-K")
-      o.key_delimiter = value();
+      o.key_delimiter = args.value();
     else if (a == "-H") {
-      auto v = value();
+      auto v = args.value();
       auto eq = v.find('=');
       if (eq == std::string::npos)
-        usage("-H: '" + v + "' is not NAME=VALUE");
+        args.fail("-H: '" + v + "' is not NAME=VALUE");
       o.headers.push_back({v.substr(0, eq), nullable_bytes::of(v.substr(eq + 1))});
-    } else if (a == "-X") {
-      auto v = value();
-      auto eq = v.find('=');
-      if (eq == std::string::npos)
-        usage("-X: '" + v + "' is not PROP=VALUE");
-      o.props[v.substr(0, eq)] = v.substr(eq + 1);
     } else if (a == "-z")
-      o.props["compression.type"] = value();
-    else if (a == "-F") {
-      auto loaded = load_properties_file(value());
-      if (!loaded)
-        usage("-F: " + loaded.error());
-      from_file = std::move(*loaded);
-    } else if (a == "-v")
+      producer.given["compression.type"] = args.value();
+    else if (a == "-v")
       o.verbose = true;
     else if (a == "--node") {
-      auto v = value();
-      auto colon = v.rfind(':');
-      try {
-        if (colon == std::string::npos)
-          throw std::invalid_argument(v);
-        size_t used = 0;
-        auto port = std::stoul(v.substr(colon + 1), &used);
-        if (used != v.size() - colon - 1 || port == 0 || port > 65535)
-          throw std::invalid_argument(v);
-        o.node_host = v.substr(0, colon);
-        o.node_port = static_cast<uint16_t>(port);
-      } catch (const std::exception&) {
-        usage("--node: '" + v + "' is not HOST:PORT");
-      }
-    } else if (a == "--tls-cert")
-      o.cert = value();
-    else if (a == "--tls-key")
-      o.key = value();
-    else if (a == "--tls-ca")
-      o.ca = value();
-    else if (a == "-h" || a == "--help")
-      usage("help");
+      auto v = args.value();
+      o.node = cli::parse_host_port(v);
+      if (!o.node)
+        args.fail("--node: '" + v + "' is not HOST:PORT");
+    } else if (a == "-h" || a == "--help")
+      args.fail("help");
     else if (!a.empty() && a[0] == '-' && a != "-")
-      usage("unknown option " + a);
+      args.fail("unknown option " + a);
     else
       o.files.push_back(a);
   }
-  for (auto& [k, v] : from_file)
-    o.props.emplace(k, v); // -b and -X win over the file
-  if (!o.props.count("bootstrap.servers") && o.node_host.empty())
-    usage("-b BROKERS is required");
+  o.props = producer.merged();
+  if (!o.props.count("bootstrap.servers") && !o.node)
+    args.fail("-b BROKERS is required");
   if (o.topic.empty())
-    usage("-t TOPIC is required");
+    args.fail("-t TOPIC is required");
+  o.tls.check(args);
   return o;
 }
 
@@ -236,26 +200,22 @@ caf::behavior sender(caf::stateful_actor<sender_state>* self, producer_actor pro
 
 int main(int argc, char** argv) {
   auto o = parse(argc, argv);
-  bool remote = !o.node_host.empty();
-  bool tls = !o.cert.empty();
+  bool remote = o.node.has_value();
+  bool tls = o.tls.enabled();
   caf::actor_system_config cfg;
   register_types(cfg);
   recommended_scheduler(cfg);
   if (remote)
     cfg.load<caf::io::middleman>();
-  if (tls) {
-    cfg.load<caf::openssl::manager>();
-    cfg.openssl_certificate = o.cert;
-    cfg.openssl_key = o.key;
-    cfg.openssl_cafile = o.ca;
-  }
+  o.tls.apply(cfg);
   caf::actor_system sys{cfg};
   caf::expected<producer_actor> producer{caf::sec::invalid_argument};
   if (remote) {
-    producer = tls ? caf::openssl::remote_actor<producer_actor>(sys, o.node_host, o.node_port)
-                   : sys.middleman().remote_actor<producer_actor>(o.node_host, o.node_port);
+    auto& [host, port] = *o.node;
+    producer = tls ? caf::openssl::remote_actor<producer_actor>(sys, host, port)
+                   : sys.middleman().remote_actor<producer_actor>(host, port);
     if (!producer) {
-      std::cerr << "cafka-produce: cannot reach the producer at " << o.node_host << ":" << o.node_port << ": "
+      std::cerr << "cafka-produce: cannot reach the producer at " << host << ":" << port << ": "
                 << sys.render(producer.error()) << "\n";
       return 1;
     }

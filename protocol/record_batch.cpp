@@ -5,6 +5,8 @@
 #include "protocol/varint.hpp"
 #include "protocol/writer.hpp"
 
+#include <cstring>
+
 namespace cafka::protocol {
 
 namespace {
@@ -20,15 +22,6 @@ size_t record_body_size(int64_t timestamp_delta, int32_t offset_delta, std::opti
   for (auto& h : headers)
     n += varint_size(static_cast<int32_t>(h.key.size())) + h.key.size() + nullable_size(h.value.view());
   return n;
-}
-
-void write_nullable(writer& w, std::optional<byte_span> b) {
-  if (!b) {
-    w.varint(-1);
-    return;
-  }
-  w.varint(static_cast<int32_t>(b->size()));
-  w.raw(*b);
 }
 
 void write_stamp(uint8_t* header, const producer_stamp& stamp) {
@@ -72,27 +65,60 @@ size_t record_batch_builder::size_with(int64_t timestamp, std::optional<byte_spa
   return buffer_.size() + record_size(delta, count_, key, value, headers);
 }
 
-void record_batch_builder::append(int64_t timestamp, std::optional<byte_span> key,
-                                  std::optional<byte_span> value, std::span<const record_header> headers) {
+namespace {
+
+uint8_t* put_uvarint(uint8_t* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v) | 0x80;
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
+uint8_t* put_nullable(uint8_t* p, std::optional<byte_span> b) {
+  if (!b)
+    return put_uvarint(p, zigzag32(-1));
+  p = put_uvarint(p, zigzag32(static_cast<int32_t>(b->size())));
+  if (!b->empty())
+    std::memcpy(p, b->data(), b->size());
+  return p + b->size();
+}
+
+} // namespace
+
+void record_batch_builder::append(int64_t timestamp, std::optional<byte_span> key, std::optional<byte_span> value,
+                                  std::span<const record_header> headers) {
+  append_if_fits(SIZE_MAX, timestamp, key, value, headers);
+}
+
+bool record_batch_builder::append_if_fits(size_t limit, int64_t timestamp, std::optional<byte_span> key,
+                                          std::optional<byte_span> value, std::span<const record_header> headers) {
+  int64_t delta = count_ == 0 ? 0 : timestamp - base_timestamp_;
+  size_t body = record_body_size(delta, count_, key, value, headers);
+  size_t total = varint_size(static_cast<int32_t>(body)) + body;
+  size_t at = buffer_.size();
+  if (count_ > 0 && at + total > limit)
+    return false;
   if (count_ == 0)
     base_timestamp_ = timestamp;
   max_timestamp_ = std::max(max_timestamp_, timestamp);
-  int64_t delta = timestamp - base_timestamp_;
-  size_t body = record_body_size(delta, count_, key, value, headers);
-  writer w{buffer_};
-  w.varint(static_cast<int32_t>(body));
-  w.i8(0); // record attributes: unused
-  w.varlong(delta);
-  w.varint(count_);
-  write_nullable(w, key);
-  write_nullable(w, value);
-  w.varint(static_cast<int32_t>(headers.size()));
+  // Size known up front: grow once, then write through a pointer (no per-field bounds checks).
+  buffer_.resize(at + total);
+  uint8_t* p = buffer_.data() + at;
+  p = put_uvarint(p, zigzag32(static_cast<int32_t>(body)));
+  *p++ = 0; // record attributes: unused
+  p = put_uvarint(p, zigzag64(delta));
+  p = put_uvarint(p, zigzag32(count_));
+  p = put_nullable(p, key);
+  p = put_nullable(p, value);
+  p = put_uvarint(p, zigzag32(static_cast<int32_t>(headers.size())));
   for (auto& h : headers) {
-    w.varint(static_cast<int32_t>(h.key.size()));
-    w.raw(h.key);
-    write_nullable(w, h.value.view());
+    p = put_nullable(p, as_bytes(h.key));
+    p = put_nullable(p, h.value.view());
   }
   ++count_;
+  return true;
 }
 
 result<byte_buffer> record_batch_builder::finish(compression_codec codec, int level,

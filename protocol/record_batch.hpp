@@ -42,6 +42,11 @@ public:
   void append(int64_t timestamp, std::optional<byte_span> key, std::optional<byte_span> value,
               std::span<const record_header> headers = {});
 
+  // Appends the record unless the batch would then exceed limit bytes; the first record always
+  // fits (a record larger than batch.size gets a batch of its own). Returns whether it appended.
+  bool append_if_fits(size_t limit, int64_t timestamp, std::optional<byte_span> key, std::optional<byte_span> value,
+                      std::span<const record_header> headers = {});
+
   // Size the uncompressed batch would have with one more such record.
   size_t size_with(int64_t timestamp, std::optional<byte_span> key, std::optional<byte_span> value,
                    std::span<const record_header> headers) const;

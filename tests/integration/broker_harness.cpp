@@ -2,6 +2,8 @@
 
 #include "caf/test/unit_test.hpp"
 
+#include "protocol/framing.hpp"
+
 #include <utility>
 #include <boost/asio.hpp>
 
@@ -212,6 +214,23 @@ void create_topic(const std::string& name, int partitions, const std::vector<std
   for (auto& c : configs)
     cmd += " " + shell_quote(c);
   run(cmd + " 2>&1");
+  // The tool returns once the controller took the topic; the broker's metadata may lag behind.
+  // Wait (bounded) until the broker answers for it with a leader on every partition.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  protocol::metadata_request req;
+  req.topics = std::vector<protocol::metadata_request::topic>{{{}, name}};
+  for (int32_t id = 1;; ++id) {
+    auto frame = exchange(protocol::encode_request(req, 12, id, "cafka-test"));
+    auto md = protocol::decode_response<protocol::metadata_request>(frame, 12);
+    CAF_REQUIRE(md.has_value());
+    if (md->topics.size() == 1 && md->topics[0].error_code == 0
+        && md->topics[0].partitions.size() == static_cast<size_t>(partitions)
+        && std::all_of(md->topics[0].partitions.begin(), md->topics[0].partitions.end(),
+                       [](auto& p) { return p.leader_id >= 0; }))
+      return;
+    if (std::chrono::steady_clock::now() > deadline)
+      CAF_FAIL("topic " << name << " has no leaders 30 s after its creation");
+  }
 }
 
 protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame) {

@@ -1,0 +1,135 @@
+// What the programs under apps/ share on their command lines: walking argv, the producer
+// property flags (-b, -X, -F), TLS between nodes, HOST:PORT. Header-only: each program is one
+// translation unit.
+#pragma once
+
+#include "actors/config.hpp"
+
+#include "caf/all.hpp"
+#include "caf/openssl/all.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace cafka::cli {
+
+// Called with what is wrong; prints the program's usage and exits 2.
+using usage_error = std::function<void(const std::string&)>;
+
+// Walks argv: flag() is the current argument, value() takes the next one as its value.
+class arguments {
+public:
+  arguments(int argc, char** argv, usage_error usage) : argc_(argc), argv_(argv), usage_(std::move(usage)) {}
+
+  bool next() {
+    if (++i_ >= argc_)
+      return false;
+    flag_ = argv_[i_];
+    return true;
+  }
+  const std::string& flag() const { return flag_; }
+  bool peek_is_value() const { return i_ + 1 < argc_ && std::string(argv_[i_ + 1]).rfind("--", 0) != 0; }
+  std::string value() {
+    if (i_ + 1 >= argc_)
+      usage_(flag_ + " needs a value");
+    return argv_[++i_];
+  }
+  [[noreturn]] void fail(const std::string& why) const {
+    usage_(why);
+    std::exit(2);
+  }
+
+private:
+  int argc_;
+  char** argv_;
+  usage_error usage_;
+  int i_ = 0;
+  std::string flag_;
+};
+
+// "prop=value" into props; false when there is no '='.
+inline bool add_property(properties& props, const std::string& kv) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos)
+    return false;
+  props[kv.substr(0, eq)] = kv.substr(eq + 1);
+  return true;
+}
+
+// -b BROKERS, -X PROP=VALUE (repeatable), -F FILE; the command line wins over the file.
+struct producer_flags {
+  properties given;
+  properties from_file;
+
+  bool take(arguments& args) {
+    if (args.flag() == "-b")
+      given["bootstrap.servers"] = args.value();
+    else if (args.flag() == "-X") {
+      auto v = args.value();
+      if (!add_property(given, v))
+        args.fail("-X: '" + v + "' is not PROP=VALUE");
+    } else if (args.flag() == "-F") {
+      auto loaded = load_properties_file(args.value());
+      if (!loaded)
+        args.fail("-F: " + loaded.error());
+      from_file = std::move(*loaded);
+    } else
+      return false;
+    return true;
+  }
+
+  properties merged() const {
+    auto out = given;
+    for (auto& [k, v] : from_file)
+      out.emplace(k, v);
+    return out;
+  }
+};
+
+// --tls-cert PEM --tls-key PEM --tls-ca PEM: TLS between CAF nodes (caf_openssl).
+struct tls_flags {
+  std::string cert, key, ca;
+
+  bool take(arguments& args) {
+    if (args.flag() == "--tls-cert")
+      cert = args.value();
+    else if (args.flag() == "--tls-key")
+      key = args.value();
+    else if (args.flag() == "--tls-ca")
+      ca = args.value();
+    else
+      return false;
+    return true;
+  }
+  bool enabled() const { return !cert.empty() || !key.empty() || !ca.empty(); }
+  void check(const arguments& args) const {
+    if (enabled() && (cert.empty() || key.empty() || ca.empty()))
+      args.fail("TLS needs --tls-cert, --tls-key and --tls-ca together");
+  }
+  void apply(caf::actor_system_config& cfg) const {
+    if (!enabled())
+      return;
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = cert;
+    cfg.openssl_key = key;
+    cfg.openssl_cafile = ca;
+  }
+};
+
+// "host:port" with a port in 1..65535.
+inline std::optional<std::pair<std::string, uint16_t>> parse_host_port(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return std::nullopt;
+  auto digits = s.substr(colon + 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 5)
+    return std::nullopt;
+  auto port = std::stoul(digits);
+  if (port == 0 || port > 65535)
+    return std::nullopt;
+  return std::make_pair(s.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+} // namespace cafka::cli
