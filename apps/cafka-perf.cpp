@@ -11,6 +11,8 @@
 #include "actors/producer.hpp"
 #include "apps/cli.hpp"
 
+#include "caf/io/all.hpp"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -34,6 +36,8 @@ struct options {
   bool throughput_set = false;
   properties props;
   bool batch_mode = true;
+  std::optional<std::pair<std::string, uint16_t>> node; // --node: a producer published by cafka-node
+  cli::tls_flags tls;
   size_t group_size = 1000;
   size_t request_window = 500;
 };
@@ -43,7 +47,8 @@ void usage(const std::string& problem) {
             << "usage: cafka-perf --topic TOPIC --num-records N (--record-size BYTES | --payload-file FILE)\n"
             << "                  --throughput RECORDS_PER_SEC (-1: unthrottled)\n"
             << "                  [--producer-props PROP=VALUE ...] [--producer.config FILE]\n"
-            << "                  [--mode batch|request] [--group-size N] [--request-window N]\n";
+            << "                  [--mode batch|request] [--group-size N] [--request-window N]\n"
+            << "                  [--node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM]]\n";
   std::exit(2);
 }
 
@@ -87,6 +92,13 @@ options parse(int argc, char** argv) {
       if (!loaded)
         args.fail("--producer.config: " + loaded.error());
       from_file = std::move(*loaded);
+    } else if (o.tls.take(args)) {
+      continue;
+    } else if (a == "--node") {
+      auto v = args.value();
+      o.node = cli::parse_host_port(v);
+      if (!o.node)
+        args.fail("--node: '" + v + "' is not HOST:PORT");
     } else if (a == "--bootstrap-server")
       o.props["bootstrap.servers"] = args.value();
     else if (a == "--mode") {
@@ -111,7 +123,8 @@ options parse(int argc, char** argv) {
     args.fail("--record-size or --payload-file is required");
   if (!o.throughput_set)
     args.fail("--throughput is required");
-  if (!o.props.count("bootstrap.servers"))
+  o.tls.check(args);
+  if (!o.props.count("bootstrap.servers") && !o.node)
     args.fail("bootstrap.servers is required (--producer-props bootstrap.servers=HOST:PORT)");
   return o;
 }
@@ -224,6 +237,16 @@ int64_t allowance(runner_ptr self) {
 
 void pump(runner_ptr self);
 
+// A request to the producer: bounded when it lives on another node (a lost reply must not hang
+// the run), unbounded locally where the producer's own timeouts answer every request.
+template <class... Ts>
+auto ask(runner_ptr self, Ts&&... xs) {
+  auto& s = self->state;
+  if (s.opts.node)
+    return self->request(s.producer, std::chrono::seconds{130}, std::forward<Ts>(xs)...);
+  return self->request(s.producer, caf::infinite, std::forward<Ts>(xs)...);
+}
+
 void after_reply(runner_ptr self) {
   auto& s = self->state;
   s.s.maybe_progress();
@@ -243,7 +266,7 @@ void pump(runner_ptr self) {
       auto r = next_record(self);
       int64_t size = static_cast<int64_t>(r.value.size());
       ++s.sent;
-      self->request(s.producer, caf::infinite, send_atom::value, std::move(r))
+      ask(self, send_atom::value, std::move(r))
         .then(
           [=](record_metadata&) {
             on_result(self, sent_at, size, {});
@@ -261,7 +284,7 @@ void pump(runner_ptr self) {
     for (int64_t i = 0; i < count; ++i)
       group.push_back(next_record(self));
     s.sent += count;
-    self->request(s.producer, caf::infinite, send_batch_atom::value, std::move(group))
+    ask(self, send_batch_atom::value, std::move(group))
       .then(
         [=](std::vector<delivery_report>& reports) {
           for (auto& r : reports)
@@ -299,6 +322,17 @@ caf::behavior runner(runner_ptr self, options opts, std::vector<std::string> pay
   if (!st.opts.batch_mode)
     st.window = std::min(st.window, st.opts.request_window);
   st.s.start = st.s.window_start = clock_type::now();
+  // A remote producer may vanish: fail what is outstanding at once and finish.
+  self->monitor(producer);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& s = self->state;
+    auto why = "the producer went away (" + self->system().render(dm.reason) + ")";
+    if (s.s.first_error.empty())
+      s.s.first_error = why;
+    s.s.failed += s.opts.num_records - s.resolved;
+    s.resolved = s.opts.num_records;
+    after_reply(self);
+  });
   if (st.opts.num_records == 0) {
     self->send(done_to, done_atom::value, std::vector<int32_t>{}, int64_t{0}, int64_t{0}, std::string{});
     self->quit();
@@ -321,11 +355,26 @@ int main(int argc, char** argv) {
   caf::actor_system_config cfg;
   register_types(cfg);
   recommended_scheduler(cfg);
+  if (o.node)
+    cfg.load<caf::io::middleman>();
+  o.tls.apply(cfg);
   caf::actor_system sys{cfg};
-  auto producer = spawn_producer(sys, o.props);
-  if (!producer) {
-    std::cerr << "cafka-perf: " << sys.render(producer.error()) << "\n";
-    return 2;
+  caf::expected<producer_actor> producer{caf::sec::invalid_argument};
+  if (o.node) {
+    auto& [host, port] = *o.node;
+    producer = o.tls.enabled() ? caf::openssl::remote_actor<producer_actor>(sys, host, port)
+                               : sys.middleman().remote_actor<producer_actor>(host, port);
+    if (!producer) {
+      std::cerr << "cafka-perf: cannot reach the producer at " << host << ":" << port << ": "
+                << sys.render(producer.error()) << "\n";
+      return 1;
+    }
+  } else {
+    producer = spawn_producer(sys, o.props);
+    if (!producer) {
+      std::cerr << "cafka-perf: " << sys.render(producer.error()) << "\n";
+      return 2;
+    }
   }
   std::vector<int32_t> lat;
   int64_t bytes = 0, failed = 0;
@@ -342,8 +391,9 @@ int main(int argc, char** argv) {
       first_error = std::move(e);
     });
     t1 = clock_type::now();
-    self->request(*producer, caf::infinite, close_atom::value, caf::timespan{seconds{30}})
-      .receive([](ok_atom) {}, [](caf::error&) {});
+    if (!o.node) // a published producer belongs to its node
+      self->request(*producer, caf::infinite, close_atom::value, caf::timespan{seconds{30}})
+        .receive([](ok_atom) {}, [](caf::error&) {});
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

@@ -224,6 +224,12 @@ CAF_TEST(ten thousand records through a published producer on another node) {
     CAF_CHECK_EQUAL(c->second->partition, partition_for_key(protocol::as_bytes(key), 3));
     CAF_CHECK_EQUAL(c->second->headers.size(), 1u);
   }
+  auto perf = run_app("cafka-perf --node " + address + " --topic " + topic
+                      + " --num-records 20000 --record-size 100 --throughput -1");
+  CAF_CHECK_EQUAL(perf.status, 0);
+  CAF_CHECK(perf.output.find("20000 records sent, ") != std::string::npos);
+  CAF_CHECK(perf.output.find(" failed=0 ") != std::string::npos);
+  CAF_CHECK_EQUAL(consume_all(topic).size(), 30000u);
   // SIGTERM: the node closes its producer and exits 0.
   auto status = node->signal_and_wait(SIGTERM);
   CAF_CHECK(WIFEXITED(status));
@@ -280,4 +286,26 @@ CAF_TEST(the example application sends handles an error flushes and closes) {
   CAF_CHECK(r.output.find("refused as expected: RECORD_TOO_LARGE") != std::string::npos);
   CAF_CHECK(r.output.find("flushed\nclosed\n") != std::string::npos);
   CAF_CHECK_EQUAL(consume_all(topic).size(), 3u);
+}
+
+CAF_TEST(tls between nodes) {
+  // A throwaway self-signed certificate serves as both sides' certificate and CA.
+  auto dir = "/tmp/cafka-tls-" + std::to_string(getpid());
+  auto made = std::system(("mkdir -p " + dir + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=cafka-test"
+                           " -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1").c_str());
+  CAF_REQUIRE_EQUAL(made, 0);
+  std::string tls = " --tls-cert " + dir + "/cert.pem --tls-key " + dir + "/key.pem --tls-ca " + dir + "/cert.pem";
+  auto topic = unique_topic("tls");
+  create_topic(topic, 1);
+  auto [node, address] = start_node({"--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem", "--tls-ca",
+                                     dir + "/cert.pem"});
+  auto r = run_app("cafka-produce --node " + address + tls + " -t " + topic, "over tls\n");
+  CAF_CHECK_EQUAL(r.status, 0);
+  auto got = consume_all(topic);
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].value == nullable_bytes::of("over tls"));
+  // Without TLS the same node does not talk.
+  auto plain = run_app("cafka-produce --node " + address + " -t " + topic, "in the clear\n");
+  CAF_CHECK_NOT_EQUAL(plain.status, 0);
+  std::system(("rm -rf " + dir).c_str());
 }

@@ -3,8 +3,10 @@
 // always names that connection as leader, and a producer that records batch reports.
 #pragma once
 
+#include "actors/connection_actor.hpp"
 #include "actors/interfaces.hpp"
 
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -13,10 +15,13 @@ namespace cafka::test {
 
 struct fake_log {
   std::vector<std::pair<produce_batch, caf::typed_response_promise<produce_result>>> produced;
+  std::vector<caf::actor_addr> produced_by; // a promise may only be delivered by its own actor
   std::vector<batch_outcome> outcomes;
   int metadata_refreshes = 0;
   std::vector<caf::expected<record_metadata>> replies;     // to send / append, in arrival order
   std::vector<std::vector<delivery_report>> group_replies; // to send_batch / append_many
+  std::map<std::string, int32_t> topics;                   // what the fake cluster's metadata lists
+  std::vector<caf::actor> connections;                     // spawned through fake_connections()
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -37,18 +42,57 @@ inline caf::behavior fake_client(caf::event_based_actor* self, caf::actor target
 
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 
+inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_ptr<fake_log> log);
+
+// A connection factory for the metadata actor that hands out fake connections.
+inline std::function<connection_actor(caf::local_actor*, const struct connection_settings&)>
+fake_connections(std::shared_ptr<fake_log> log) {
+  return [log](caf::local_actor* parent, const connection_settings&) {
+    auto c = parent->system().spawn(fake_connection, log);
+    log->connections.push_back(c);
+    return caf::actor_cast<connection_actor>(c);
+  };
+}
+
 // Untyped, so that the test can also tell it (answer, index, result) to resolve the index-th
 // Produce request from inside the actor; actor_cast it to connection_actor for the others.
 inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_ptr<fake_log> log) {
   return {
-    [](protocol::metadata_request&) { return protocol::metadata_response{}; },
+    // One broker (node 1, leader of everything); a topic not in log->topics is unknown.
+    [=](protocol::metadata_request& req) {
+      protocol::metadata_response r;
+      r.brokers.push_back({1, "127.0.0.1", 9092, std::nullopt});
+      for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{})) {
+        protocol::metadata_response::topic out;
+        out.name = t.name;
+        auto known = log->topics.find(t.name.value_or(""));
+        if (known == log->topics.end())
+          out.error_code = 3; // UNKNOWN_TOPIC_OR_PARTITION
+        else
+          for (int32_t p = 0; p < known->second; ++p)
+            out.partitions.push_back({0, p, 1, 0, {1}, {1}, {}});
+        r.topics.push_back(std::move(out));
+      }
+      return r;
+    },
     [](protocol::init_producer_id_request&) { return protocol::init_producer_id_response{0, 0, 1, 0, -1, -1}; },
     [=](produce_atom, produce_batch& b) {
       auto rp = self->make_response_promise<produce_result>();
       log->produced.emplace_back(std::move(b), rp);
+      log->produced_by.push_back(self->address());
       return rp;
     },
     [=](answer_atom, size_t index, produce_result& r) { log->produced.at(index).second.deliver(std::move(r)); },
+    // Every Produce request so far succeeds, offsets counted from 0.
+    [=](answer_atom) {
+      int64_t offset = 0;
+      for (size_t i = 0; i < log->produced.size(); ++i) {
+        auto& [batch, rp] = log->produced[i];
+        if (log->produced_by[i] == self->address() && rp.pending())
+          rp.deliver(produce_result{0, offset, -1, {}, -1, -1});
+        offset += batch.record_count;
+      }
+    },
   };
 }
 

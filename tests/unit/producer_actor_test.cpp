@@ -1,0 +1,193 @@
+#define CAF_SUITE actors.producer
+#include "caf/all.hpp"
+#define FAIL(msg) CAF_FAIL(msg) // CAF 0.17.6's dsl.hpp uses an undefined FAIL
+#include "caf/test/dsl.hpp"
+
+#include "actors/error.hpp"
+#include "actors/producer_actor.hpp"
+#include "unit/fake_actors.hpp"
+
+using namespace cafka;
+using namespace std::chrono_literals;
+using namespace cafka::test;
+
+namespace {
+
+struct fixture : test_coordinator_fixture<> {
+  std::shared_ptr<fake_log> log = std::make_shared<fake_log>();
+  std::vector<caf::actor> spawned;
+
+  fixture() {
+    add_error_category(cfg);
+    log->topics["orders"] = 3;
+  }
+
+  // See batch_actor_test: stop every actor before the base fixture triggers timeouts forever.
+  ~fixture() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    for (auto& c : log->connections)
+      caf::anon_send_exit(c, caf::exit_reason::kill);
+    consume_messages();
+  }
+
+  // The producer under test (over fake connections) and a client talking to it.
+  caf::actor spawn(properties props) {
+    props.emplace("bootstrap.servers", "127.0.0.1:9092");
+    auto config = parse_config(props);
+    CAF_REQUIRE(config.has_value());
+    front_settings fs;
+    fs.config = *config;
+    fs.connections = fake_connections(log);
+    auto front = spawn_producer_front(sys, fs);
+    spawned.push_back(caf::actor_cast<caf::actor>(front));
+    auto client = sys.spawn(fake_client, caf::actor_cast<caf::actor>(front), log);
+    spawned.push_back(client);
+    return client;
+  }
+
+  producer_record record(const std::string& topic, size_t value_size = 10) {
+    producer_record r;
+    r.topic = topic;
+    r.value = nullable_bytes::of(std::string(value_size, 'v'));
+    return r;
+  }
+
+  // Lets the fake brokers acknowledge every Produce request sent so far.
+  void acknowledge_all() {
+    for (auto& c : log->connections)
+      self->send(c, answer_atom::value);
+    consume_messages();
+  }
+
+  std::vector<caf::expected<record_metadata>> replies() {
+    return std::exchange(log->replies, {});
+  }
+};
+
+bool has_code(const caf::expected<record_metadata>& r, errc code) {
+  return !r.engaged() && r.error().code() == static_cast<uint8_t>(code);
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(producer_actor_tests, fixture)
+
+CAF_TEST(a record reaches a batch actor and its reply comes back) {
+  auto client = spawn({});
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  advance_time(5ms); // linger.ms
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  acknowledge_all();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(got[0].engaged());
+  CAF_CHECK_EQUAL(got[0]->topic, "orders");
+  CAF_CHECK_EQUAL(got[0]->offset, 0);
+}
+
+CAF_TEST(a missing topic fails after max block ms and not before) {
+  auto client = spawn({{"max.block.ms", "1000"}});
+  self->send(client, send_atom::value, record("absent"));
+  consume_messages(); // the wait starts now
+  for (int step = 0; step < 9; ++step) { // 900 ms: the metadata actor keeps asking
+    advance_time(100ms);
+    consume_messages();
+  }
+  CAF_CHECK_EQUAL(log->replies.size(), 0u);
+  advance_time(101ms);
+  consume_messages();
+  advance_time(2ms);
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(has_code(got[0], errc::metadata_timeout));
+  CAF_CHECK(to_string(got[0].error().context()).find("absent not present in metadata after 1000 ms") != std::string::npos);
+  CAF_CHECK_EQUAL(log->produced.size(), 0u);
+}
+
+CAF_TEST(a record over max request size fails at once and its neighbours go through) {
+  auto client = spawn({{"max.request.size", "1000"}});
+  self->send(client, send_atom::value, record("orders"));
+  self->send(client, send_atom::value, record("orders", 2000));
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  auto early = replies();
+  CAF_REQUIRE_EQUAL(early.size(), 1u);
+  CAF_CHECK(has_code(early[0], errc::record_too_large));
+  CAF_CHECK(to_string(early[0].error().context()).find("max.request.size") != std::string::npos);
+  advance_time(5ms);
+  consume_messages();
+  acknowledge_all();
+  auto later = replies();
+  CAF_CHECK_EQUAL(later.size(), 2u);
+  for (auto& r : later)
+    CAF_CHECK(r.engaged());
+}
+
+CAF_TEST(buffer memory holds records back until acknowledgements free it) {
+  // Each 10-byte record accounts for about 80 bytes: ten fit in 1000, the rest wait.
+  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100000"}});
+  for (int i = 0; i < 20; ++i)
+    self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  size_t first_wave = 0;
+  for (auto& [batch, rp] : log->produced)
+    first_wave += static_cast<size_t>(batch.record_count);
+  CAF_CHECK_GREATER(first_wave, 5u);
+  CAF_CHECK_LESS(first_wave, 20u);
+  // Acknowledge until everything went out; each acknowledgement frees room for the next records.
+  for (int round = 0; round < 20 && log->replies.size() < 20; ++round) {
+    acknowledge_all();
+    advance_time(5ms);
+    consume_messages();
+  }
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 20u);
+  for (auto& r : got)
+    CAF_CHECK(r.engaged());
+}
+
+CAF_TEST(buffer memory exhausted for max block ms fails the waiting records) {
+  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100000"}, {"max.block.ms", "500"}});
+  for (int i = 0; i < 20; ++i)
+    self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  for (int step = 0; step < 6; ++step) { // nobody acknowledges
+    advance_time(100ms);
+    consume_messages();
+  }
+  auto got = replies();
+  CAF_REQUIRE_GREATER(got.size(), 0u);
+  for (auto& r : got) {
+    CAF_REQUIRE(has_code(r, errc::buffer_exhausted));
+    CAF_CHECK(to_string(r.error().context()).find("within the configured max blocking time 500 ms")
+              != std::string::npos);
+  }
+  CAF_CHECK_LESS(got.size(), 20u); // the records that got memory are still in flight, not failed
+}
+
+CAF_TEST(close flushes what was sent before and refuses what comes after) {
+  auto client = spawn({});
+  auto front = spawned.front();
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  self->send(front, close_atom::value, caf::timespan{10s});
+  consume_messages();
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  auto refused = replies();
+  CAF_REQUIRE_EQUAL(refused.size(), 1u);
+  CAF_CHECK(has_code(refused[0], errc::producer_closed));
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u); // close flushed without waiting for linger
+  acknowledge_all();
+  auto flushed = replies();
+  CAF_REQUIRE_EQUAL(flushed.size(), 1u);
+  CAF_CHECK(flushed[0].engaged());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
