@@ -2,6 +2,8 @@
 
 #include "actors/producer_actor.hpp"
 
+#include <cstdlib>
+
 namespace cafka {
 
 caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const properties& props,
@@ -20,8 +22,16 @@ caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const prope
 }
 
 void recommended_scheduler(caf::actor_system_config& cfg) {
+  // CAFKA_SCHEDULER=sharing or =caf-default picks the alternatives BENCHMARKS.md compares.
+  const char* choice = std::getenv("CAFKA_SCHEDULER");
+  std::string policy = choice ? choice : "stealing";
+  if (policy == "caf-default")
+    return;
   cfg.set("scheduler.max-threads", 2);
-  cfg.set("work-stealing.moderate-poll-attempts", 0);
+  if (policy == "sharing")
+    cfg.set("scheduler.policy", caf::atom("sharing"));
+  else
+    cfg.set("work-stealing.moderate-poll-attempts", 0);
 }
 
 void register_types(caf::actor_system_config& cfg) {

@@ -31,9 +31,10 @@ struct producer_options {
 caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const properties& props,
                                              producer_options options = {});
 
-// Scheduler settings for a producer process: two workers (CAF uses at least four otherwise, even
-// on two cores) that do not spin while idle, so an idle producer stays near 0% CPU. Measured in
-// BENCHMARKS.md; pass other scheduler.* options on the command line to override.
+// Scheduler settings for a producer process: CAF's work-stealing scheduler with two workers (CAF
+// starts at least four otherwise, even on two cores) that do not poll-spin when idle. The
+// environment variable CAFKA_SCHEDULER=sharing or =caf-default selects the alternatives measured in
+// BENCHMARKS.md.
 void recommended_scheduler(caf::actor_system_config& cfg);
 
 // Registers cafka's message types (needed for remote use) and its error category (for rendering).

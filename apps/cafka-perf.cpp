@@ -359,23 +359,10 @@ int main(int argc, char** argv) {
     cfg.load<caf::io::middleman>();
   o.tls.apply(cfg);
   caf::actor_system sys{cfg};
-  caf::expected<producer_actor> producer{caf::sec::invalid_argument};
-  if (o.node) {
-    auto& [host, port] = *o.node;
-    producer = o.tls.enabled() ? caf::openssl::remote_actor<producer_actor>(sys, host, port)
-                               : sys.middleman().remote_actor<producer_actor>(host, port);
-    if (!producer) {
-      std::cerr << "cafka-perf: cannot reach the producer at " << host << ":" << port << ": "
-                << sys.render(producer.error()) << "\n";
-      return 1;
-    }
-  } else {
-    producer = spawn_producer(sys, o.props);
-    if (!producer) {
-      std::cerr << "cafka-perf: " << sys.render(producer.error()) << "\n";
-      return 2;
-    }
-  }
+  auto obtained = cli::obtain_producer(sys, "cafka-perf", o.node, o.tls, o.props);
+  if (obtained.exit_status != 0)
+    return obtained.exit_status;
+  auto producer = &obtained.producer;
   std::vector<int32_t> lat;
   int64_t bytes = 0, failed = 0;
   std::string first_error;

@@ -201,7 +201,6 @@ caf::behavior sender(caf::stateful_actor<sender_state>* self, producer_actor pro
 int main(int argc, char** argv) {
   auto o = parse(argc, argv);
   bool remote = o.node.has_value();
-  bool tls = o.tls.enabled();
   caf::actor_system_config cfg;
   register_types(cfg);
   recommended_scheduler(cfg);
@@ -209,23 +208,10 @@ int main(int argc, char** argv) {
     cfg.load<caf::io::middleman>();
   o.tls.apply(cfg);
   caf::actor_system sys{cfg};
-  caf::expected<producer_actor> producer{caf::sec::invalid_argument};
-  if (remote) {
-    auto& [host, port] = *o.node;
-    producer = tls ? caf::openssl::remote_actor<producer_actor>(sys, host, port)
-                   : sys.middleman().remote_actor<producer_actor>(host, port);
-    if (!producer) {
-      std::cerr << "cafka-produce: cannot reach the producer at " << host << ":" << port << ": "
-                << sys.render(producer.error()) << "\n";
-      return 1;
-    }
-  } else {
-    producer = spawn_producer(sys, o.props);
-    if (!producer) {
-      std::cerr << "cafka-produce: " << sys.render(producer.error()) << "\n";
-      return 2;
-    }
-  }
+  auto obtained = cli::obtain_producer(sys, "cafka-produce", o.node, o.tls, o.props);
+  if (obtained.exit_status != 0)
+    return obtained.exit_status;
+  auto producer = &obtained.producer;
   std::vector<producer_record> records;
   for (auto& line : read_lines(o))
     records.push_back(to_record(o, line));

@@ -4,9 +4,13 @@
 #pragma once
 
 #include "actors/config.hpp"
+#include "actors/producer.hpp"
 
 #include "caf/all.hpp"
+#include "caf/io/all.hpp"
 #include "caf/openssl/all.hpp"
+
+#include <iostream>
 
 #include <functional>
 #include <optional>
@@ -130,6 +134,37 @@ inline std::optional<std::pair<std::string, uint16_t>> parse_host_port(const std
   if (port == 0 || port > 65535)
     return std::nullopt;
   return std::make_pair(s.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+// The producer a program sends through: the one a cafka-node publishes at `node` (the actor system
+// must have loaded the middleman, and the openssl manager with TLS), or a new local one. On failure
+// it says why on stderr and `exit_status` is what the program should return (1: unreachable node,
+// 2: bad configuration).
+struct obtained_producer {
+  producer_actor producer;
+  int exit_status = 0;
+};
+
+inline obtained_producer obtain_producer(caf::actor_system& sys, const std::string& program,
+                                         const std::optional<std::pair<std::string, uint16_t>>& node,
+                                         const tls_flags& tls, const properties& props) {
+  if (node) {
+    auto& [host, port] = *node;
+    auto remote = tls.enabled() ? caf::openssl::remote_actor<producer_actor>(sys, host, port)
+                                : sys.middleman().remote_actor<producer_actor>(host, port);
+    if (!remote) {
+      std::cerr << program << ": cannot reach the producer at " << host << ":" << port << ": "
+                << sys.render(remote.error()) << "\n";
+      return {{}, 1};
+    }
+    return {*remote, 0};
+  }
+  auto local = spawn_producer(sys, props);
+  if (!local) {
+    std::cerr << program << ": " << sys.render(local.error()) << "\n";
+    return {{}, 2};
+  }
+  return {*local, 0};
 }
 
 } // namespace cafka::cli
