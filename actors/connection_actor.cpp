@@ -150,12 +150,14 @@ void send_api_versions(self_ptr self, int16_t version) {
     auto decoded = protocol::decode_response<protocol::api_versions_request>(*reply, v);
     if (!decoded || decoded->error_code == protocol::errc::unsupported_version) {
       // KIP-511: a broker that does not speak our version answers in v0 with what it speaks.
-      auto v0 = protocol::decode_response<protocol::api_versions_request>(*reply, 0);
-      if (v0 && v > 0) {
+      // Some peers (librdkafka 2.0.2's mock cluster) answer in neither form: then ask with v0,
+      // which every broker speaks.
+      if (v > 0) {
         int16_t fallback = 0;
-        for (auto& k : v0->api_keys)
-          if (k.api_key == static_cast<int16_t>(protocol::api_key::api_versions))
-            fallback = std::min<int16_t>(k.max_version, v - 1);
+        if (auto v0 = protocol::decode_response<protocol::api_versions_request>(*reply, 0))
+          for (auto& k : v0->api_keys)
+            if (k.api_key == static_cast<int16_t>(protocol::api_key::api_versions))
+              fallback = std::min<int16_t>(k.max_version, v - 1);
         send_api_versions(self, fallback);
         return caf::none;
       }

@@ -10,11 +10,9 @@
 #include <memory>
 #include <chrono>
 #include <csignal>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
 
 using namespace cafka;
 using namespace cafka::test;
@@ -48,53 +46,9 @@ run_result run_app(const std::string& command_line, const std::string& input = {
   return r;
 }
 
-// A program of this build started in the background, its stdout on a pipe.
-struct background_process {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-
-  explicit background_process(std::vector<std::string> args) {
-    args[0] = std::string(CAFKA_BINARY_DIR) + "/" + args[0];
-    int fds[2];
-    CAF_REQUIRE_EQUAL(pipe(fds), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    CAF_REQUIRE_EQUAL(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    out = fdopen(fds[0], "r");
-  }
-
-  std::string read_line() {
-    char buf[1024];
-    return fgets(buf, sizeof buf, out) ? std::string(buf) : std::string{};
-  }
-
-  int signal_and_wait(int sig) {
-    kill(pid, sig);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    pid = -1;
-    return status;
-  }
-
-  ~background_process() {
-    if (pid > 0)
-      signal_and_wait(SIGKILL);
-    if (out)
-      fclose(out);
-  }
-};
-
 // Starts cafka-node against the test broker and returns it with the port it published on.
 std::pair<std::unique_ptr<background_process>, std::string> start_node(std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"cafka-node", "-b", bootstrap()};
+  std::vector<std::string> args{std::string(CAFKA_BINARY_DIR) + "/cafka-node", "-b", bootstrap()};
   args.insert(args.end(), extra.begin(), extra.end());
   auto node = std::make_unique<background_process>(args);
   auto line = node->read_line(); // printed once published
@@ -247,7 +201,7 @@ CAF_TEST(a node killed mid stream fails the pending sends and the sender exits 1
     for (int i = 0; i < 1000; ++i)
       in << "record " << i << "\n";
   }
-  background_process sender{{"cafka-produce", "--node", address, "-t", topic, in_path}};
+  background_process sender{{std::string(CAFKA_BINARY_DIR) + "/cafka-produce", "--node", address, "-t", topic, in_path}};
   // The sender's output starts only when replies arrive; none can before the node dies. Wait
   // until the sender is connected (its requests are then in flight), then kill the node.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};

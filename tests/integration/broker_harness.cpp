@@ -12,7 +12,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <csignal>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char** environ;
 
 namespace cafka::test {
 
@@ -274,6 +279,43 @@ std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n
   while (records.size() < n && std::chrono::steady_clock::now() < until)
     records = consume_all(topic);
   return records;
+}
+
+background_process::background_process(std::vector<std::string> args) {
+  int fds[2];
+  CAF_REQUIRE_EQUAL(pipe(fds), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  CAF_REQUIRE_EQUAL(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  out = fdopen(fds[0], "r");
+}
+
+std::string background_process::read_line() {
+  char buf[1024];
+  return fgets(buf, sizeof buf, out) ? std::string(buf) : std::string{};
+}
+
+int background_process::signal_and_wait(int sig) {
+  kill(pid, sig);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  pid = -1;
+  return status;
+}
+
+background_process::~background_process() {
+  if (pid > 0)
+    signal_and_wait(SIGKILL);
+  if (out)
+    fclose(out);
 }
 
 } // namespace cafka::test

@@ -6,6 +6,8 @@
 #include "protocol/record.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,5 +47,22 @@ std::vector<consumed_record> consume_all(const std::string& topic);
 // least n records or the deadline passed, then returns what it read.
 std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n,
                                               std::chrono::seconds deadline = std::chrono::seconds{20});
+
+// A program started in the background (args[0] is its path), its stdout on a pipe; killed on
+// destruction if still running.
+struct background_process {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+
+  explicit background_process(std::vector<std::string> args);
+  ~background_process();
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+
+  // The next line of its stdout ("" at its end).
+  std::string read_line();
+  // Sends the signal and reaps it; returns the wait status.
+  int signal_and_wait(int sig);
+};
 
 } // namespace cafka::test
