@@ -412,6 +412,24 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
         self->state.flush_requested = true;
       maybe_send(self);
     },
+    [=](close_atom) {
+      auto& st = self->state;
+      auto err = make_error(errc::producer_closed, partition_name(st.settings)
+                                                     + ": the producer was closed before the broker acknowledged the record");
+      if (st.open) {
+        fail_records(self, st.open->records, st.open->accounted_bytes, err);
+        st.open.reset();
+      }
+      for (auto* queue : {&st.ready, &st.in_flight})
+        for (auto& b : *queue)
+          fail_records(self, b.records, b.accounted_bytes, err);
+      for (auto& b : st.held)
+        fail_records(self, b.records, b.accounted_bytes, err);
+      st.ready.clear();
+      st.in_flight.clear();
+      st.held.clear();
+      self->quit();
+    },
     [=](linger_atom, uint64_t id) {
       auto& st = self->state;
       if (st.open && st.open->id == id) {

@@ -146,6 +146,8 @@ using batch_actor = caf::typed_actor<
   caf::replies_to<append_many_atom, std::vector<producer_record>, std::vector<int32_t>>::with<
     std::vector<delivery_report>>,
   caf::reacts_to<flush_atom>,
+  // the producer is closing: fail whatever is not acknowledged yet, then stop
+  caf::reacts_to<close_atom>,
   caf::reacts_to<linger_atom, uint64_t>,
   caf::reacts_to<retry_atom>,
   caf::reacts_to<expire_atom>>;

@@ -515,9 +515,14 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       s.closed = true;
       auto rp = self->make_response_promise<ok_atom>();
       auto finish = [=]() mutable {
+        // Records still unacknowledged when the flush ran out of time fail with PRODUCER_CLOSED:
+        // the batch actors are told first and unlinked, so no exit overtakes that message.
+        for (auto& [_, b] : self->state.batches) {
+          self->unlink_from(b);
+          self->send(b, close_atom::value);
+        }
         rp.deliver(ok_atom::value);
-        // Not exit_reason::normal: that would leave the linked batch, metadata and connection
-        // actors running.
+        // Not exit_reason::normal: that would leave the linked metadata and connection actors running.
         self->quit(caf::exit_reason::user_shutdown);
       };
       if (s.resolved >= s.accepted) {

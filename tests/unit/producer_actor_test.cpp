@@ -190,4 +190,19 @@ CAF_TEST(close flushes what was sent before and refuses what comes after) {
   CAF_CHECK(flushed[0].engaged());
 }
 
+CAF_TEST(close that runs out of time fails the unacknowledged records) {
+  auto client = spawn({});
+  auto front = spawned.front();
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  self->send(front, close_atom::value, caf::timespan{1s});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u); // sent, but the broker never answers
+  advance_time(1001ms);
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(has_code(got[0], errc::producer_closed));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
