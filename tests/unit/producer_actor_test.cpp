@@ -5,6 +5,7 @@
 
 #include "actors/error.hpp"
 #include "actors/producer_actor.hpp"
+#include "protocol/record_batch.hpp"
 #include "unit/fake_actors.hpp"
 
 using namespace cafka;
@@ -32,13 +33,14 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   // The producer under test (over fake connections) and a client talking to it.
-  caf::actor spawn(properties props) {
+  caf::actor spawn(properties props, interceptor_list interceptors = {}) {
     props.emplace("bootstrap.servers", "127.0.0.1:9092");
     auto config = parse_config(props);
     CAF_REQUIRE(config.has_value());
     front_settings fs;
     fs.config = *config;
     fs.connections = fake_connections(log);
+    fs.interceptors = std::move(interceptors);
     auto front = spawn_producer_front(sys, fs);
     spawned.push_back(caf::actor_cast<caf::actor>(front));
     auto client = sys.spawn(fake_client, caf::actor_cast<caf::actor>(front), log);
@@ -203,6 +205,43 @@ CAF_TEST(close that runs out of time fails the unacknowledged records) {
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 1u);
   CAF_CHECK(has_code(got[0], errc::producer_closed));
+}
+
+namespace {
+
+struct tagging_interceptor : producer_interceptor {
+  std::vector<std::string> acknowledged;
+  void on_send(producer_record& r) override { r.headers.push_back({"seen-by", nullable_bytes::of("interceptor")}); }
+  void on_acknowledgement(const record_metadata& md, const caf::error& err) override {
+    acknowledged.push_back(err ? "error" : md.topic + "@" + std::to_string(md.offset));
+  }
+};
+
+struct throwing_interceptor : producer_interceptor {
+  void on_send(producer_record&) override { throw std::runtime_error("boom"); }
+  void on_acknowledgement(const record_metadata&, const caf::error&) override { throw std::runtime_error("boom"); }
+};
+
+} // namespace
+
+CAF_TEST(interceptors see and change records and a throwing one is skipped) {
+  auto tagging = std::make_shared<tagging_interceptor>();
+  auto client = spawn({}, {std::make_shared<throwing_interceptor>(), tagging});
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  auto decoded = protocol::decode_record_batches(*log->produced[0].first.bytes);
+  CAF_REQUIRE(decoded.has_value());
+  auto& headers = decoded->front().records.at(0).headers;
+  CAF_REQUIRE_EQUAL(headers.size(), 1u);
+  CAF_CHECK_EQUAL(headers[0].key, "seen-by");
+  acknowledge_all();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].engaged());
+  CAF_CHECK_EQUAL(tagging->acknowledged, std::vector<std::string>{"orders@0"});
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
