@@ -295,9 +295,9 @@ void dispatch_many(self_ptr self, std::vector<producer_record>& records,
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
     int32_t size = accounted_size(r);
-    if (auto err = st.topic_errors.count(r.topic) && !st.topics.count(r.topic)
-                     ? st.topic_errors[r.topic]
-                     : validate(self, r, size, st.topics[r.topic])) {
+    // A topic whose metadata wait failed fails its records; the others pass Java's checks.
+    bool topic_failed = st.topic_errors.count(r.topic) > 0 && st.topics.count(r.topic) == 0;
+    if (auto err = topic_failed ? st.topic_errors[r.topic] : validate(self, r, size, st.topics[r.topic])) {
       (*reports)[i] = delivery_report{record_metadata{r.topic, r.partition, -1, r.timestamp, -1, -1},
                                       fail_early(self, r, err)};
       ++early;

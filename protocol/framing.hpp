@@ -56,8 +56,7 @@ inline result<int32_t> correlation_id_of(byte_span frame) {
 
 // Decodes a response frame (size prefix already removed) of the given request's API and version.
 template <class Request>
-result<typename Request::response_type> decode_response(byte_span frame,
-                                                                             int16_t version) {
+result<typename Request::response_type> decode_response(byte_span frame, int16_t version) {
   reader r{frame};
   r.i32(); // correlation id
   bool flexible = is_flexible<Request>(version);
