@@ -202,7 +202,7 @@ void account(self_ptr self, const producer_record& r, int32_t size) {
 enum class readiness { ready, blocked };
 
 // Whether everything a send needs is here; asks for what is missing.
-readiness check_ready(self_ptr self, const std::vector<producer_record>& records, int64_t bytes_needed);
+readiness check_ready(self_ptr self, std::span<const producer_record> records, int64_t bytes_needed);
 
 void request_topic(self_ptr self, const std::string& topic) {
   auto& st = self->state;
@@ -248,7 +248,7 @@ void request_identity(self_ptr self) {
       });
 }
 
-readiness check_ready(self_ptr self, const std::vector<producer_record>& records, int64_t bytes_needed) {
+readiness check_ready(self_ptr self, std::span<const producer_record> records, int64_t bytes_needed) {
   auto& st = self->state;
   bool blocked = false;
   if (cfg(self).enable_idempotence && st.identity.id < 0) {
@@ -448,7 +448,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       if (r.topic.empty())
         return fail_early(self, r, make_error(errc::invalid_record, "a record needs a topic"));
       int32_t size = accounted_size(r);
-      if (s.waiting.empty() && check_ready(self, {r}, size) == readiness::ready) {
+      if (s.waiting.empty() && check_ready(self, {&r, 1}, size) == readiness::ready) {
         if (auto err = validate(self, r, size, s.topics[r.topic]))
           return fail_early(self, r, err);
         auto rp = self->make_response_promise<record_metadata>();
@@ -459,7 +459,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
           && !s.topics_requested.count(r.topic)) {
         // The last wait for this topic failed: wait again (it may exist now), bounded as before.
         s.topic_errors.erase(r.topic);
-        check_ready(self, {r}, size);
+        check_ready(self, {&r, 1}, size);
       }
       auto rp = self->make_response_promise<record_metadata>();
       waiting_send w;
