@@ -135,6 +135,15 @@ void send_frame(self_ptr self, byte_buffer frame) {
   self->state.session->write(std::move(frame), self->state.next_write_id++);
 }
 
+// Writes a request that expects a response: it joins the in-flight queue and its
+// request.timeout.ms starts now.
+void send_tracked(self_ptr self, in_flight_request r, byte_buffer frame) {
+  auto& st = self->state;
+  self->delayed_send(self, st.settings.request_timeout, timeout_atom::value, st.generation, r.correlation_id);
+  st.in_flight.push_back(std::move(r));
+  send_frame(self, std::move(frame));
+}
+
 void send_api_versions(self_ptr self, int16_t version) {
   auto& st = self->state;
   int32_t id = st.next_correlation_id++;
@@ -180,9 +189,7 @@ void send_api_versions(self_ptr self, int16_t version) {
     try_send(self);
     return caf::none;
   };
-  st.in_flight.push_back(std::move(r));
-  self->delayed_send(self, st.settings.request_timeout, timeout_atom::value, st.generation, id);
-  send_frame(self, std::move(frame));
+  send_tracked(self, std::move(r), std::move(frame));
 }
 
 void start_connect(self_ptr self) {
@@ -307,9 +314,7 @@ void send_produce(self_ptr self) {
     }
     return caf::none;
   };
-  st.in_flight.push_back(std::move(r));
-  self->delayed_send(self, st.settings.request_timeout, timeout_atom::value, st.generation, id);
-  send_frame(self, std::move(frame));
+  send_tracked(self, std::move(r), std::move(frame));
 }
 
 void try_send(self_ptr self) {
@@ -334,9 +339,7 @@ void try_send(self_ptr self) {
     int32_t id = st.next_correlation_id++;
     byte_buffer frame;
     p.encode(frame, v->second, id, st.settings.client_id);
-    st.in_flight.push_back({id, v->second, std::move(p.done)});
-    self->delayed_send(self, st.settings.request_timeout, timeout_atom::value, st.generation, id);
-    send_frame(self, std::move(frame));
+    send_tracked(self, {id, v->second, std::move(p.done)}, std::move(frame));
   }
   while (!st.produce_queue.empty() && (st.settings.acks == 0 || st.in_flight.size() < window))
     send_produce(self);

@@ -61,13 +61,8 @@ result<typename Request::response_type> decode_response(byte_span frame, int16_t
   r.i32(); // correlation id
   bool flexible = is_flexible<Request>(version);
   field_decoder dec{r, version, flexible};
-  if (flexible && Request::key != api_key::api_versions) { // header v1: a tagged-field section
-    uint32_t n = r.uvarint32();
-    for (uint32_t i = 0; i < n && r.ok(); ++i) {
-      r.uvarint32();
-      r.skip(r.uvarint32());
-    }
-  }
+  if (flexible && Request::key != api_key::api_versions) // header v1
+    dec.skip_tag_section();
   typename Request::response_type response;
   dec(response);
   if (!r.ok())

@@ -186,6 +186,12 @@ struct field_decoder {
     }
   }
 
+  // Reads a tagged-field section and drops it (the response header v1 has one).
+  void skip_tag_section() {
+    tag_section ignored;
+    parse_tags(ignored);
+  }
+
 private:
   struct tag_section {
     bool parsed = false;
