@@ -43,8 +43,10 @@ struct consumed_record {
 // Every record of the topic, in partition then offset order.
 std::vector<consumed_record> consume_all(const std::string& topic);
 
-// For acks=0, where no reply says the broker appended: reads the topic again until it holds at
-// least n records or the deadline passed, then returns what it read.
+// Reads the topic again until it holds at least n records or the deadline passed, then returns
+// what it read: for acks=0, where no reply says the broker appended, and because kcat -e now and
+// then stops at an end of partition it saw before the acknowledged records (seen once in about a
+// dozen runs). A test still compares the exact count it expects with what this returns.
 std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n,
                                               std::chrono::seconds deadline = std::chrono::seconds{20});
 

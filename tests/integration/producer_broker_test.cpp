@@ -72,11 +72,10 @@ void verify(const std::vector<producer_record>& sent, const std::vector<delivery
   CAF_REQUIRE_EQUAL(reports.size(), sent.size());
   size_t failures = 0;
   for (auto& r : reports)
-    if (r.error)
-      ++failures;
+    if (r.error && failures++ == 0)
+      CAF_MESSAGE("first failure: " << to_string(r.error) << " " << to_string(r.error.context()));
   CAF_REQUIRE_EQUAL(failures, 0u);
-  // With acks=0 nothing tells when the broker appended: read until all arrived (bounded).
-  auto consumed = offsets_known ? consume_all(topic) : consume_at_least(topic, sent.size());
+  auto consumed = consume_at_least(topic, sent.size());
   CAF_REQUIRE_EQUAL(consumed.size(), sent.size());
   std::map<std::pair<int32_t, int64_t>, const consumed_record*> by_position;
   for (auto& c : consumed)
@@ -201,7 +200,7 @@ CAF_TEST(a record over max request size fails alone) {
   CAF_CHECK_EQUAL(reports[1].error.code(), static_cast<uint8_t>(errc::record_too_large));
   CAF_CHECK(sys->render(reports[1].error).find("max.request.size") != std::string::npos);
   CAF_CHECK(!reports[2].error);
-  auto consumed = consume_all(topic);
+  auto consumed = consume_at_least(topic, 2);
   CAF_REQUIRE_EQUAL(consumed.size(), 2u);
   CAF_CHECK(consumed[0].key == nullable_bytes::of("before"));
   CAF_CHECK(consumed[1].key == nullable_bytes::of("after"));
