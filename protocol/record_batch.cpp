@@ -11,6 +11,15 @@ namespace cafka::protocol {
 
 namespace {
 
+// Kafka's (Java's) long arithmetic wraps; C++'s signed overflow is undefined. Deltas and sums of
+// timestamps and offsets go through these so extreme values from a user or a broker stay defined.
+int64_t wrapping_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+int64_t wrapping_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 size_t nullable_size(std::optional<byte_span> b) {
   return b ? varint_size(static_cast<int32_t>(b->size())) + b->size() : varint_size(-1);
 }
@@ -61,7 +70,7 @@ size_t record_batch_builder::record_size(int64_t timestamp_delta, int32_t offset
 size_t record_batch_builder::size_with(int64_t timestamp, std::optional<byte_span> key,
                                        std::optional<byte_span> value,
                                        std::span<const record_header> headers) const {
-  int64_t delta = count_ == 0 ? 0 : timestamp - base_timestamp_;
+  int64_t delta = count_ == 0 ? 0 : wrapping_sub(timestamp, base_timestamp_);
   return buffer_.size() + record_size(delta, count_, key, value, headers);
 }
 
@@ -94,7 +103,7 @@ void record_batch_builder::append(int64_t timestamp, std::optional<byte_span> ke
 
 bool record_batch_builder::append_if_fits(size_t limit, int64_t timestamp, std::optional<byte_span> key,
                                           std::optional<byte_span> value, std::span<const record_header> headers) {
-  int64_t delta = count_ == 0 ? 0 : timestamp - base_timestamp_;
+  int64_t delta = count_ == 0 ? 0 : wrapping_sub(timestamp, base_timestamp_);
   size_t body = record_body_size(delta, count_, key, value, headers);
   size_t total = varint_size(static_cast<int32_t>(body)) + body;
   size_t at = buffer_.size();
@@ -193,8 +202,9 @@ result<void> decode_records(byte_span section, decoded_batch& batch) {
     reader rr{r.take(static_cast<size_t>(length))};
     decoded_record rec;
     rec.attributes = rr.i8();
-    rec.timestamp = batch.base_timestamp + rr.varlong();
-    rec.offset = batch.base_offset + rr.varint();
+    // Wrapping sums, as Java's long arithmetic: hostile bases and deltas must not be UB here.
+    rec.timestamp = wrapping_add(batch.base_timestamp, rr.varlong());
+    rec.offset = wrapping_add(batch.base_offset, rr.varint());
     read_nullable(rr, rec.key, "key");
     read_nullable(rr, rec.value, "value");
     int32_t header_count = rr.varint();

@@ -131,3 +131,15 @@ CAF_TEST(corruption is detected and malformed input is an error) {
   huge_count[57] = 0x7f; // record count
   CAF_CHECK(!decode_record_batches(huge_count).has_value());
 }
+
+CAF_TEST(extreme base timestamps and deltas wrap instead of overflowing) {
+  // Found by the record_batches fuzz target: base timestamp INT64_MIN with a negative delta.
+  record_batch_builder b;
+  b.append(INT64_MIN, as_bytes("k"), as_bytes("v"));
+  b.append(INT64_MAX, as_bytes("k"), as_bytes("v")); // delta wraps the other way
+  auto batch = finish(std::move(b));
+  auto decoded = decode_record_batches(batch);
+  CAF_REQUIRE(decoded.has_value());
+  CAF_CHECK_EQUAL(decoded->front().records.at(0).timestamp, INT64_MIN);
+  CAF_CHECK_EQUAL(decoded->front().records.at(1).timestamp, INT64_MAX);
+}
