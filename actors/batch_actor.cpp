@@ -52,6 +52,7 @@ struct closed_batch {
   int64_t uncompressed_bytes = 0;
   int32_t attempts = 0;
   int32_t base_sequence = -1;
+  producer_identity stamped; // the identity written into the batch
 };
 
 bool needs_metadata_refresh(const caf::error& err) {
@@ -76,6 +77,8 @@ struct batch_state {
   bool backing_off = false;
   bool refreshing_leader = false;
   bool expiry_scheduled = false;
+  bool awaiting_identity = false; // asked the producer for a new epoch (KIP-360)
+  bool restamp_due = false;       // a new identity arrived; restamp once nothing is in flight
   std::mt19937 random{std::random_device{}()};
 
   static inline const char* name = "cafka.batch";
@@ -156,6 +159,7 @@ void close_open(self_ptr self) {
   cb.accounted_bytes = ob.accounted_bytes;
   cb.uncompressed_bytes = uncompressed;
   cb.base_sequence = stamp.base_sequence;
+  cb.stamped = s.identity;
   st.ready.push_back(std::move(cb));
 }
 
@@ -237,6 +241,45 @@ void requeue_held(self_ptr self) {
   self->delayed_send(self, backoff_for(self, attempts), retry_atom::value);
 }
 
+bool same_identity(const producer_identity& a, const producer_identity& b) {
+  return a.id == b.id && a.epoch == b.epoch;
+}
+
+// Once a new identity arrived and nothing stamped with the old one is in flight, every queued batch
+// gets the new producer id/epoch and sequence numbers from 0, in order (KIP-360): the broker starts
+// a new epoch's sequence at 0. Bytes are copied first: a timed-out request may still hold the old ones.
+void restamp_if_due(self_ptr self) {
+  auto& st = self->state;
+  if (!st.restamp_due || !st.in_flight.empty())
+    return;
+  requeue_held(self);
+  int32_t sequence = 0;
+  for (auto& b : st.ready) {
+    auto bytes = *b.bytes;
+    protocol::restamp_record_batch(bytes, {st.settings.identity.id, st.settings.identity.epoch, sequence, false});
+    b.bytes = std::make_shared<const protocol::byte_buffer>(std::move(bytes));
+    b.base_sequence = sequence;
+    b.stamped = st.settings.identity;
+    sequence = static_cast<int32_t>((static_cast<int64_t>(sequence) + static_cast<int64_t>(b.records.size())) % INT32_MAX);
+  }
+  st.next_sequence = sequence;
+  st.restamp_due = false;
+}
+
+// Whether the broker no longer knows the producer's sequence state for this partition, so only a
+// new epoch lets the batch through: UNKNOWN_PRODUCER_ID, or OUT_OF_ORDER_SEQUENCE_NUMBER that no
+// failed or unanswered predecessor explains.
+bool needs_new_epoch(self_ptr self, const closed_batch& b, std::optional<int16_t> code) {
+  auto& st = self->state;
+  if (!st.settings.idempotent || !code)
+    return false;
+  if (*code == protocol::errc::unknown_producer_id)
+    return true;
+  if (*code != protocol::errc::out_of_order_sequence_number || !st.held.empty())
+    return false;
+  return std::none_of(st.in_flight.begin(), st.in_flight.end(), [&](auto& x) { return x.id < b.id; });
+}
+
 void on_failure(self_ptr self, uint64_t batch_id, const caf::error& err) {
   auto& st = self->state;
   auto& s = st.settings;
@@ -245,14 +288,26 @@ void on_failure(self_ptr self, uint64_t batch_id, const caf::error& err) {
     return;
   auto b = std::move(*i);
   st.in_flight.erase(i);
-  bool out_of_order_after_failure =
-    broker_error_code(err) == protocol::errc::out_of_order_sequence_number && !st.held.empty();
-  bool retriable = is_retriable(err) || out_of_order_after_failure;
+  auto code = broker_error_code(err);
+  using namespace protocol::errc;
+  bool sequence_error = code == out_of_order_sequence_number || code == unknown_producer_id
+                        || code == invalid_producer_epoch;
+  // Stamped before the identity changed: its sequence errors go away with the restamp.
+  bool stale_stamp = s.idempotent && sequence_error && !same_identity(b.stamped, s.identity);
+  bool new_epoch = !stale_stamp && needs_new_epoch(self, b, code);
+  bool out_of_order_after_failure = code == out_of_order_sequence_number && !st.held.empty();
+  bool retriable = is_retriable(err) || out_of_order_after_failure || stale_stamp || new_epoch;
   if (retriable && b.attempts <= s.retries && !expired(self, b.created)) {
     if (needs_metadata_refresh(err))
       refresh_leader(self);
+    if (new_epoch && !st.awaiting_identity) {
+      st.awaiting_identity = true;
+      self->send(s.producer, bump_epoch_atom::value, b.stamped);
+    }
     st.held.push_back(std::move(b));
     requeue_held(self);
+    restamp_if_due(self);
+    schedule_expiry(self);
     return;
   }
   caf::error final_error = retriable && expired(self, b.created) ? expired_error(self, b) : err;
@@ -296,6 +351,11 @@ void send(self_ptr self, closed_batch b) {
 void maybe_send(self_ptr self) {
   auto& st = self->state;
   auto& s = st.settings;
+  restamp_if_due(self);
+  if (st.awaiting_identity || st.restamp_due) {
+    schedule_expiry(self); // the new identity may be slow to come: delivery.timeout.ms still holds
+    return;
+  }
   if (st.backing_off || !st.held.empty())
     return;
   if (!s.leader) {
@@ -429,6 +489,17 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
       st.in_flight.clear();
       st.held.clear();
       self->quit();
+    },
+    [=](producer_id_atom, producer_identity id) {
+      auto& st = self->state;
+      st.awaiting_identity = false;
+      if (!st.settings.idempotent || same_identity(id, st.settings.identity)) {
+        maybe_send(self);
+        return;
+      }
+      st.settings.identity = id;
+      st.restamp_due = true;
+      maybe_send(self);
     },
     [=](linger_atom, uint64_t id) {
       auto& st = self->state;

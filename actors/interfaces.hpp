@@ -36,6 +36,7 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using topic_atom = caf::atom_constant<caf::atom("topic")>;
 using producer_id_atom = caf::atom_constant<caf::atom("pid")>;
+using bump_epoch_atom = caf::atom_constant<caf::atom("bump_epoch")>;
 using produce_atom = caf::atom_constant<caf::atom("produce")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using net_up_atom = caf::atom_constant<caf::atom("net_up")>;
@@ -121,7 +122,8 @@ struct producer_identity {
 using metadata_actor = caf::typed_actor<
   // (topic, stale) -> metadata once the topic exists with leaders; stale forces a refresh
   caf::replies_to<topic_atom, std::string, bool>::with<topic_metadata>,
-  // current identity (or -1/-1) -> a new id, or the same id with a bumped epoch (KIP-360)
+  // -1/-1 -> a new producer id (InitProducerId). Passing the current identity lets a broker bump a
+  // transactional producer's epoch; an idempotent producer bumps its epoch itself (KIP-360).
   caf::replies_to<producer_id_atom, producer_identity>::with<producer_identity>,
   caf::reacts_to<refresh_atom>>;
 
@@ -146,15 +148,19 @@ using batch_actor = caf::typed_actor<
   caf::replies_to<append_many_atom, std::vector<producer_record>, std::vector<int32_t>>::with<
     std::vector<delivery_report>>,
   caf::reacts_to<flush_atom>,
+  // the producer's identity changed (KIP-360 epoch bump): unacknowledged batches are restamped
+  caf::reacts_to<producer_id_atom, producer_identity>,
   // the producer is closing: fail whatever is not acknowledged yet, then stop
   caf::reacts_to<close_atom>,
   caf::reacts_to<linger_atom, uint64_t>,
   caf::reacts_to<retry_atom>,
   caf::reacts_to<expire_atom>>;
 
-// The producer as its batch actors see it: the public interface plus their reports.
+// The producer as its batch actors see it: the public interface plus their reports, and their
+// requests for a new epoch when the broker lost or rejected the producer's sequence state (KIP-360).
 using producer_internal_actor = producer_actor::extend<
   caf::reacts_to<batch_done_atom, std::string, int32_t, batch_outcome>,
+  caf::reacts_to<bump_epoch_atom, producer_identity>,
   caf::reacts_to<expire_atom>>;
 
 } // namespace cafka

@@ -49,6 +49,7 @@ struct front_state {
   std::map<topic_partition, int64_t> queued_bytes;
   producer_identity identity;
   bool identity_requested = false;
+  bool bumping_epoch = false;
   caf::error identity_error;
   std::deque<waiting_send> waiting;
   bool expiry_scheduled = false;
@@ -245,6 +246,48 @@ void request_identity(self_ptr self) {
         self->state.identity_requested = false; // ask again for the next send
         self->state.identity_error = err;
         process_waiting(self);
+      });
+}
+
+// Hands a new identity to every batch actor, which restamps what is not acknowledged yet.
+void adopt_identity(self_ptr self, producer_identity id) {
+  auto& st = self->state;
+  st.identity = id;
+  ++st.metrics.epoch_bumps;
+  for (auto& [_, b] : st.batches)
+    self->send(b, producer_id_atom::value, id);
+}
+
+// KIP-360: a batch actor saw the broker lose (or reject) the sequence state of `seen`. As in Java's
+// idempotent producer, the epoch is bumped here, without a request: the broker takes a higher epoch
+// when its first batch per partition has sequence 0. Only an exhausted epoch needs a new producer id.
+// One bump serves every partition, so requests naming an identity already replaced coalesce.
+void bump_epoch(self_ptr self, producer_identity seen) {
+  auto& st = self->state;
+  if (seen.id != st.identity.id || seen.epoch != st.identity.epoch) {
+    // Already bumped since that batch was stamped: the asker only needs the current identity.
+    auto& asker = self->current_sender();
+    if (asker && asker.get() != self->ctrl()) // not our own delayed retry
+      self->send(caf::actor_cast<batch_actor>(asker), producer_id_atom::value, st.identity);
+    return;
+  }
+  if (st.identity.epoch < INT16_MAX) {
+    adopt_identity(self, {st.identity.id, static_cast<int16_t>(st.identity.epoch + 1)});
+    return;
+  }
+  if (st.bumping_epoch)
+    return;
+  st.bumping_epoch = true;
+  self->request(st.metadata, cfg(self).max_block, producer_id_atom::value, producer_identity{})
+    .then(
+      [=](producer_identity& id) {
+        self->state.bumping_epoch = false;
+        adopt_identity(self, id);
+      },
+      [=](caf::error&) {
+        // Ask again after the longest retry backoff; the waiting batches expire by delivery.timeout.ms.
+        self->state.bumping_epoch = false;
+        self->delayed_send(self, cfg(self).retry_backoff_max, bump_epoch_atom::value, self->state.identity);
       });
 }
 
@@ -581,6 +624,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       if (!s.waiting.empty())
         process_waiting(self);
     },
+    [=](bump_epoch_atom, producer_identity seen) { bump_epoch(self, seen); },
     [=](expire_atom) {
       self->state.expiry_scheduled = false;
       process_waiting(self);

@@ -63,6 +63,7 @@ struct producer_metrics {
   double request_latency_max_ms = 0;
   int64_t buffer_bytes_in_use = 0;
   int64_t in_flight_requests = 0;
+  uint64_t epoch_bumps = 0;      // KIP-360: new epochs after the broker lost our sequence state
 };
 
 template <class Inspector>
@@ -88,7 +89,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, producer_metrics& x) {
   return f(caf::meta::type_name("cafka::producer_metrics"), x.records_sent, x.records_failed,
            x.records_retried, x.batches_sent, x.bytes_sent, x.uncompressed_bytes, x.compression_ratio,
-           x.request_latency_avg_ms, x.request_latency_max_ms, x.buffer_bytes_in_use, x.in_flight_requests);
+           x.request_latency_avg_ms, x.request_latency_max_ms, x.buffer_bytes_in_use, x.in_flight_requests,
+           x.epoch_bumps);
 }
 
 } // namespace cafka

@@ -254,8 +254,8 @@ protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame) {
   return frame;
 }
 
-std::vector<consumed_record> consume_all(const std::string& topic) {
-  auto out = run(broker_script() + " consume " + shell_quote(topic));
+std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from) {
+  auto out = run(broker_script() + " consume " + shell_quote(topic) + (from.empty() ? "" : " " + shell_quote(from)));
   std::vector<consumed_record> records;
   size_t start = 0;
   while (start < out.size()) {

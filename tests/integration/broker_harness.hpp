@@ -40,8 +40,9 @@ struct consumed_record {
   std::vector<protocol::record_header> headers;
 };
 
-// Every record of the topic, in partition then offset order.
-std::vector<consumed_record> consume_all(const std::string& topic);
+// Every record of the topic, in partition then offset order; from another cluster when `from`
+// names its bootstrap servers.
+std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from = {});
 
 // Reads the topic again until it holds at least n records or the deadline passed, then returns
 // what it read: for acks=0, where no reply says the broker appended, and because kcat -e now and

@@ -6,6 +6,7 @@
 #include "integration/send_all.hpp"
 
 #include <map>
+#include <optional>
 
 using namespace cafka;
 using namespace cafka::test;
@@ -45,4 +46,56 @@ CAF_TEST(an old peer is spoken to in the versions it knows) {
     self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
       .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
   }
+}
+
+namespace {
+
+// Starts the fault-scripted mock cluster and returns its bootstrap address.
+std::string start_fault_cluster(std::optional<background_process>& mock, std::vector<std::string> args) {
+  args.insert(args.begin(), CAFKA_FAULT_CLUSTER);
+  mock.emplace(std::move(args));
+  auto address = mock->read_line();
+  return address.substr(0, address.find_first_of(" \n"));
+}
+
+} // namespace
+
+// The broker loses the producer's state twice (UNKNOWN_PRODUCER_ID: a new epoch each time, KIP-360),
+// then a leader moves, the connection drops and a request times out on the broker. Every record is
+// acknowledged exactly once, in key order per partition, and a real consumer reads each one once.
+CAF_TEST(lost producer state costs an epoch and no record) {
+  std::optional<background_process> mock;
+  auto address = start_fault_cluster(mock, {"1", "faults", "3", "0=59,59,6,-195,7"});
+  CAF_REQUIRE(!address.empty());
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  caf::actor_system sys{cfg};
+  auto producer = spawn_producer(sys, {{"bootstrap.servers", address}, {"linger.ms", "20"},
+                                       {"retry.backoff.ms", "10"}, {"retry.backoff.max.ms", "50"}});
+  CAF_REQUIRE(producer);
+  std::vector<producer_record> records;
+  for (int i = 0; i < 600; ++i)
+    records.push_back(make_record("faults", "key-" + std::to_string(i), "value-" + std::to_string(i)));
+  auto reports = send_all(sys, *producer, records, send_mode::batched);
+  std::map<int32_t, std::vector<int64_t>> offsets;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    if (reports[i].error)
+      CAF_FAIL("record " << i << " failed: " << sys.render(reports[i].error));
+    offsets[reports[i].metadata.partition].push_back(reports[i].metadata.offset);
+  }
+  for (auto& [partition, got] : offsets) // sent in order, so acknowledged at 0, 1, 2, ...
+    for (size_t k = 0; k < got.size(); ++k)
+      CAF_CHECK_EQUAL(got[k], static_cast<int64_t>(k));
+  caf::scoped_actor self{sys};
+  self->request(*producer, std::chrono::seconds{10}, metrics_atom::value)
+    .receive([](producer_metrics& m) { CAF_CHECK_EQUAL(m.epoch_bumps, 2u); },
+             [&](caf::error& err) { CAF_FAIL("metrics: " << sys.render(err)); });
+  auto consumed = consume_all("faults", address);
+  CAF_REQUIRE_EQUAL(consumed.size(), records.size());
+  std::map<std::string, int> seen;
+  for (auto& c : consumed)
+    ++seen[std::string(c.key.data.begin(), c.key.data.end())];
+  CAF_CHECK_EQUAL(seen.size(), records.size());
+  self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
+    .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
 }

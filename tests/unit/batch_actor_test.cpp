@@ -265,4 +265,127 @@ CAF_TEST(idempotent batches carry contiguous sequences) {
   }
 }
 
+namespace {
+
+struct stamp {
+  int64_t id;
+  int16_t epoch;
+  int32_t sequence;
+  int32_t records;
+};
+
+stamp stamp_of(const produce_batch& b) {
+  auto decoded = protocol::decode_record_batches(*b.bytes);
+  if (!decoded || decoded->empty())
+    return {-2, -2, -2, -2};
+  auto& d = decoded->front();
+  return {d.producer_id, d.producer_epoch, d.base_sequence, static_cast<int32_t>(d.records.size())};
+}
+
+constexpr int16_t unknown_producer_id = protocol::errc::unknown_producer_id;
+constexpr int16_t out_of_order = protocol::errc::out_of_order_sequence_number;
+
+} // namespace
+
+// KIP-360: the broker lost the producer's state (UNKNOWN_PRODUCER_ID); the batches behind it fail
+// out of order. One bump is asked for; with the new epoch every batch goes again from sequence 0,
+// in the original order, and every record is acknowledged once.
+CAF_TEST(unknown producer id restamps every unacknowledged batch with the new epoch) {
+  auto s = settings();
+  s.idempotent = true;
+  s.identity = {77, 3};
+  s.batch_size = 100; // one record per batch
+  auto b = spawn(s);
+  for (int i = 0; i < 3; ++i)
+    self->send(b, append_atom::value, record(i, 80), int32_t{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
+  answer(0, produce_result{unknown_producer_id, -1, -1, {}, -1, -1});
+  answer(1, produce_result{out_of_order, -1, -1, {}, -1, -1});
+  answer(2, produce_result{out_of_order, -1, -1, {}, -1, -1});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->bump_requests.size(), 1u);
+  CAF_CHECK_EQUAL(log->bump_requests[0].id, 77);
+  CAF_CHECK_EQUAL(log->bump_requests[0].epoch, 3);
+  advance_time(2s); // no backoff lets a batch out before the new identity is there
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 3u);
+  CAF_CHECK(replies().empty());
+  auto batch = caf::actor_cast<caf::actor>(spawned[0]);
+  self->send(batch, producer_id_atom::value, producer_identity{77, 4});
+  consume_messages();
+  advance_time(1s);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 6u);
+  for (int32_t i = 0; i < 3; ++i) {
+    auto& again = log->produced[3 + static_cast<size_t>(i)].first;
+    auto st = stamp_of(again);
+    CAF_CHECK_EQUAL(st.id, 77);
+    CAF_CHECK_EQUAL(st.epoch, 4);
+    CAF_CHECK_EQUAL(st.sequence, i);
+    auto original = protocol::decode_record_batches(*log->produced[static_cast<size_t>(i)].first.bytes);
+    auto resent = protocol::decode_record_batches(*again.bytes);
+    CAF_REQUIRE(original && resent);
+    CAF_CHECK(original->front().records.front().key == resent->front().records.front().key);
+  }
+  for (size_t i = 3; i < 6; ++i)
+    answer(i, produce_result{0, 10 + static_cast<int64_t>(i), -1, {}, -1, -1});
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    CAF_REQUIRE(got[i].engaged());
+    CAF_CHECK_EQUAL(got[i]->offset, 13 + static_cast<int64_t>(i));
+  }
+  // A record appended after the bump continues the new epoch's sequence.
+  self->send(b, append_atom::value, record(3, 80), int32_t{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 7u);
+  auto next = stamp_of(log->produced[6].first);
+  CAF_CHECK_EQUAL(next.epoch, 4);
+  CAF_CHECK_EQUAL(next.sequence, 3);
+}
+
+CAF_TEST(an out of order sequence that no failed predecessor explains asks for a new epoch) {
+  auto s = settings();
+  s.idempotent = true;
+  s.identity = {77, 3};
+  s.batch_size = 100;
+  auto b = spawn(s);
+  self->send(b, append_atom::value, record(0, 80), int32_t{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  answer(0, produce_result{out_of_order, -1, -1, {}, -1, -1});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->bump_requests.size(), 1u);
+  self->send(caf::actor_cast<caf::actor>(spawned[0]), producer_id_atom::value, producer_identity{77, 4});
+  consume_messages();
+  advance_time(1s);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  auto again = stamp_of(log->produced[1].first);
+  CAF_CHECK_EQUAL(again.epoch, 4);
+  CAF_CHECK_EQUAL(again.sequence, 0);
+  answer(1, produce_result{0, 5, -1, {}, -1, -1});
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].engaged());
+}
+
+// Without idempotence there is no sequence state to recover: the error reaches the record.
+CAF_TEST(unknown producer id fails the batch when idempotence is off) {
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  answer(0, produce_result{unknown_producer_id, -1, -1, {}, -1, -1});
+  consume_messages();
+  CAF_CHECK(log->bump_requests.empty());
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(!got[0].engaged());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -22,6 +22,9 @@ struct fake_log {
   std::vector<std::vector<delivery_report>> group_replies; // to send_batch / append_many
   std::map<std::string, int32_t> topics;                   // what the fake cluster's metadata lists
   std::vector<caf::actor> connections;                     // spawned through fake_connections()
+  std::vector<producer_identity> bump_requests;             // identities batch actors asked to replace
+  std::vector<producer_identity> identity_requests;         // InitProducerId requests (id, epoch) seen
+  int16_t new_producer_epoch = 0;                           // the epoch InitProducerId answers with
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -75,7 +78,12 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
       }
       return r;
     },
-    [](protocol::init_producer_id_request&) { return protocol::init_producer_id_response{0, 0, 1, 0, -1, -1}; },
+    // The n-th new producer id is n, at epoch log->new_producer_epoch.
+    [=](protocol::init_producer_id_request& req) {
+      log->identity_requests.push_back({req.producer_id, req.producer_epoch});
+      return protocol::init_producer_id_response{0, 0, static_cast<int64_t>(log->identity_requests.size()),
+                                                 log->new_producer_epoch, -1, -1};
+    },
     [=](produce_atom, produce_batch& b) {
       auto rp = self->make_response_promise<produce_result>();
       log->produced.emplace_back(std::move(b), rp);
@@ -125,6 +133,7 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [=](partitions_atom, std::string&) -> caf::result<std::vector<partition_info>> { return unused(); },
     [=](metrics_atom) -> caf::result<producer_metrics> { return unused(); },
     [=](batch_done_atom, std::string&, int32_t, batch_outcome& o) { log->outcomes.push_back(o); },
+    [=](bump_epoch_atom, producer_identity seen) { log->bump_requests.push_back(seen); },
     [](expire_atom) {},
   };
 }

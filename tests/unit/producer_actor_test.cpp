@@ -5,6 +5,7 @@
 
 #include "actors/error.hpp"
 #include "actors/producer_actor.hpp"
+#include "protocol/error_codes.hpp"
 #include "protocol/record_batch.hpp"
 #include "unit/fake_actors.hpp"
 
@@ -60,6 +61,14 @@ struct fixture : test_coordinator_fixture<> {
     for (auto& c : log->connections)
       self->send(c, answer_atom::value);
     consume_messages();
+  }
+
+  // Resolves the index-th Produce request through the fake connection that holds it.
+  void answer(size_t index, produce_result r) {
+    CAF_REQUIRE_LESS(index, log->produced.size());
+    for (auto& c : log->connections)
+      if (c.address() == log->produced_by[index])
+        self->send(c, answer_atom::value, index, std::move(r));
   }
 
   std::vector<caf::expected<record_metadata>> replies() {
@@ -242,6 +251,67 @@ CAF_TEST(interceptors see and change records and a throwing one is skipped) {
   CAF_REQUIRE_EQUAL(got.size(), 1u);
   CAF_CHECK(got[0].engaged());
   CAF_CHECK_EQUAL(tagging->acknowledged, std::vector<std::string>{"orders@0"});
+}
+
+// KIP-360 across partitions: each partition's batch actor hears UNKNOWN_PRODUCER_ID and asks for a
+// new epoch; the producer bumps it once (locally, as Java's idempotent producer does), hands it to
+// every partition, and each sends its batch again from sequence 0.
+CAF_TEST(one epoch bump serves every partition that lost its sequence state) {
+  auto client = spawn({});
+  for (int32_t p = 0; p < 3; ++p) {
+    auto r = record("orders");
+    r.partition = p;
+    self->send(client, send_atom::value, r);
+  }
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    answer(i, produce_result{protocol::errc::unknown_producer_id, -1, -1, {}, -1, -1});
+  consume_messages();
+  advance_time(1s); // retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 6u);
+  for (size_t i = 3; i < 6; ++i) {
+    auto decoded = protocol::decode_record_batches(*log->produced[i].first.bytes);
+    CAF_REQUIRE(decoded.has_value());
+    CAF_CHECK_EQUAL(decoded->front().producer_id, 1);
+    CAF_CHECK_EQUAL(decoded->front().producer_epoch, 1);
+    CAF_CHECK_EQUAL(decoded->front().base_sequence, 0);
+  }
+  acknowledge_all();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 3u);
+  for (auto& r : got)
+    CAF_CHECK(r.engaged());
+  CAF_CHECK_EQUAL(log->identity_requests.size(), 1u); // only the first InitProducerId
+}
+
+// An epoch at its maximum cannot grow: the producer takes a new producer id instead.
+CAF_TEST(an exhausted epoch takes a new producer id) {
+  log->new_producer_epoch = INT16_MAX;
+  auto client = spawn({});
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  answer(0, produce_result{protocol::errc::unknown_producer_id, -1, -1, {}, -1, -1});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->identity_requests.size(), 2u);
+  CAF_CHECK_EQUAL(log->identity_requests[1].id, -1); // a new id, not a bump
+  advance_time(1s);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  auto decoded = protocol::decode_record_batches(*log->produced[1].first.bytes);
+  CAF_REQUIRE(decoded.has_value());
+  CAF_CHECK_EQUAL(decoded->front().producer_id, 2);
+  CAF_CHECK_EQUAL(decoded->front().base_sequence, 0);
+  acknowledge_all();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].engaged());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

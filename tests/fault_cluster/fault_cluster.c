@@ -1,0 +1,78 @@
+/* librdkafka's mock cluster with faults scripted on the command line, for cafka's fault tests:
+ *
+ *   cafka_fault_cluster BROKERS TOPIC PARTITIONS [API_KEY=ERROR[,ERROR...]]...
+ *
+ * Each API_KEY=... makes the next requests of that API (0 = Produce, 22 = InitProducerId, ...) fail
+ * with those Kafka error codes, one per request, in order; -195 drops the connection instead of
+ * answering. Prints the bootstrap servers on the first line, then runs until SIGINT/SIGTERM. */
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t running = 1;
+static void stop(int sig) { (void)sig; running = 0; }
+
+/* "0=59,59,6" -> pushes 59, 59, 6 for ApiKey 0; returns 0 on success. */
+static int push_errors(rd_kafka_mock_cluster_t *mc, const char *spec) {
+  char *end = NULL;
+  long api_key = strtol(spec, &end, 10);
+  if (end == spec || *end != '=')
+    return -1;
+  rd_kafka_resp_err_t errors[64];
+  size_t count = 0;
+  const char *p = end + 1;
+  while (*p && count < 64) {
+    long code = strtol(p, &end, 10);
+    if (end == p)
+      return -1;
+    errors[count++] = (rd_kafka_resp_err_t)code;
+    p = *end == ',' ? end + 1 : end;
+  }
+  if (*p || count == 0)
+    return -1;
+  rd_kafka_mock_push_request_errors_array(mc, (int16_t)api_key, count, errors);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s BROKERS TOPIC PARTITIONS [API_KEY=ERROR[,ERROR...]]...\n", argv[0]);
+    return 2;
+  }
+  prctl(PR_SET_PDEATHSIG, SIGTERM); /* a crashed test must not leave its cluster behind */
+  int brokers = atoi(argv[1]);
+  char err[512];
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+  if (!rk) {
+    fprintf(stderr, "%s\n", err);
+    return 2;
+  }
+  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, brokers);
+  if (!mc) {
+    fprintf(stderr, "the mock cluster did not start\n");
+    return 2;
+  }
+  if (rd_kafka_mock_topic_create(mc, argv[2], atoi(argv[3]), brokers < 3 ? brokers : 3)) {
+    fprintf(stderr, "topic %s not created\n", argv[2]);
+    return 2;
+  }
+  for (int a = 4; a < argc; ++a)
+    if (push_errors(mc, argv[a])) {
+      fprintf(stderr, "bad fault spec '%s' (want API_KEY=ERROR[,ERROR...])\n", argv[a]);
+      return 2;
+    }
+  printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
+  fflush(stdout);
+  signal(SIGINT, stop);
+  signal(SIGTERM, stop);
+  while (running)
+    pause();
+  rd_kafka_mock_cluster_destroy(mc);
+  rd_kafka_destroy(rk);
+  return 0;
+}
