@@ -224,6 +224,26 @@ void refresh_leader(self_ptr self) {
       });
 }
 
+// KIP-951: the broker named the partition's new leader; following it spares a Metadata round trip
+// (the full refresh is the fallback when the metadata actor cannot reach that broker).
+void follow_leader_hint(self_ptr self, const leader_hint& hint) {
+  auto& st = self->state;
+  if (st.refreshing_leader)
+    return;
+  st.refreshing_leader = true;
+  self->request(st.settings.metadata, caf::infinite, leader_atom::value, st.settings.topic, st.settings.partition, hint)
+    .then(
+      [=](connection_actor& leader) {
+        self->state.refreshing_leader = false;
+        self->state.settings.leader = std::move(leader);
+        maybe_send(self);
+      },
+      [=](caf::error&) {
+        self->state.refreshing_leader = false;
+        refresh_leader(self);
+      });
+}
+
 // Once nothing is in flight, the held batches go back to the front of the queue in sequence order
 // and sending resumes after the backoff: sequence numbers stay contiguous on the wire.
 void requeue_held(self_ptr self) {
@@ -340,6 +360,8 @@ void send(self_ptr self, closed_batch b) {
           maybe_send(self);
           return;
         }
+        if (r.error_code == protocol::errc::not_leader_or_follower && r.new_leader.node_id >= 0)
+          follow_leader_hint(self, r.new_leader);
         std::string context = partition_name(self->state.settings) + ": "
                               + (r.error_message.empty() ? std::string(protocol::error_info(r.error_code).message)
                                                          : r.error_message);

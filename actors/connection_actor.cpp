@@ -306,9 +306,14 @@ void send_produce(self_ptr self) {
       res.base_offset = found->base_offset;
       res.log_append_time = found->log_append_time_ms;
       res.error_message = found->error_message.value_or("");
-      if (found->current_leader) {
-        res.leader_hint = found->current_leader->leader_id;
-        res.leader_hint_epoch = found->current_leader->leader_epoch;
+      if (found->current_leader && found->current_leader->leader_id >= 0) {
+        res.new_leader.node_id = found->current_leader->leader_id;
+        res.new_leader.leader_epoch = found->current_leader->leader_epoch;
+        for (auto& n : decoded->node_endpoints.value_or(std::vector<protocol::produce_response::node_endpoint>{}))
+          if (n.node_id == res.new_leader.node_id) {
+            res.new_leader.host = n.host;
+            res.new_leader.port = n.port;
+          }
       }
       q.promise.deliver(std::move(res));
     }

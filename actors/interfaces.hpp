@@ -39,6 +39,7 @@ using producer_id_atom = caf::atom_constant<caf::atom("pid")>;
 using bump_epoch_atom = caf::atom_constant<caf::atom("bump_epoch")>;
 using produce_atom = caf::atom_constant<caf::atom("produce")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+using leader_atom = caf::atom_constant<caf::atom("leader")>;
 using net_up_atom = caf::atom_constant<caf::atom("net_up")>;
 using net_frame_atom = caf::atom_constant<caf::atom("net_frame")>;
 using net_down_atom = caf::atom_constant<caf::atom("net_down")>;
@@ -70,14 +71,21 @@ struct produce_batch {
   int32_t record_count = 0;
 };
 
+// KIP-951: where a partition's leadership moved, as a NOT_LEADER_OR_FOLLOWER answer tells it.
+struct leader_hint {
+  int32_t node_id = -1; // -1: no hint
+  int32_t leader_epoch = -1;
+  std::string host;     // from the response's node endpoints; empty when the broker gave none
+  int32_t port = -1;
+};
+
 // The broker's answer for one partition of a Produce request.
 struct produce_result {
   int16_t error_code = 0;
   int64_t base_offset = -1;
   int64_t log_append_time = -1;
   std::string error_message;
-  int32_t leader_hint = -1; // KIP-951: the new leader's node id on NOT_LEADER_OR_FOLLOWER
-  int32_t leader_hint_epoch = -1;
+  leader_hint new_leader;
 };
 
 // One actor per broker: connects (Boost.Asio), negotiates versions (ApiVersions), pipelines up to
@@ -125,6 +133,9 @@ using metadata_actor = caf::typed_actor<
   // -1/-1 -> a new producer id (InitProducerId). Passing the current identity lets a broker bump a
   // transactional producer's epoch; an idempotent producer bumps its epoch itself (KIP-360).
   caf::replies_to<producer_id_atom, producer_identity>::with<producer_identity>,
+  // (topic, partition, hint) -> the hinted leader's connection, now the partition's leader in the
+  // cached view; an error when the hint names a broker nobody knows the address of
+  caf::replies_to<leader_atom, std::string, int32_t, leader_hint>::with<connection_actor>,
   caf::reacts_to<refresh_atom>>;
 
 // ---- Batches -----------------------------------------------------------------------------------
@@ -167,6 +178,7 @@ using producer_internal_actor = producer_actor::extend<
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::produce_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::produce_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::leader_hint)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::topic_metadata)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::producer_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::batch_outcome)

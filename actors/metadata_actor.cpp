@@ -163,6 +163,36 @@ void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
   }
 }
 
+// KIP-951: records a leader that a Produce answer named, unless the cache already knows a newer
+// leader epoch; returns the leader's connection, or an error when its address is unknown.
+caf::expected<connection_actor> apply_leader_hint(self_ptr self, const std::string& topic, int32_t partition,
+                                                  const leader_hint& hint) {
+  auto& st = self->state;
+  if (!hint.host.empty() && hint.port > 0 && hint.port <= UINT16_MAX) {
+    auto known = st.addresses.find(hint.node_id);
+    if (known == st.addresses.end() || known->second != std::make_pair(hint.host, hint.port)) {
+      st.addresses[hint.node_id] = {hint.host, hint.port};
+      st.connections[hint.node_id] =
+        st.connect(self, settings_for(st.config, hint.node_id, hint.host, static_cast<uint16_t>(hint.port)));
+    }
+  }
+  auto conn = st.connections.find(hint.node_id);
+  if (hint.node_id < 0 || conn == st.connections.end())
+    return make_error(errc::network_error, "no address for broker " + std::to_string(hint.node_id)
+                                             + ", the new leader of " + topic + "-" + std::to_string(partition));
+  auto cached = st.topics.find(topic);
+  if (cached != st.topics.end() && partition >= 0
+      && static_cast<size_t>(partition) < cached->second.metadata.partitions.size()) {
+    auto& p = cached->second.metadata.partitions[static_cast<size_t>(partition)];
+    if (hint.leader_epoch >= p.leader_epoch) {
+      p.leader_id = hint.node_id;
+      p.leader_epoch = hint.leader_epoch;
+      p.leader = conn->second;
+    }
+  }
+  return conn->second;
+}
+
 void answer_waiters(self_ptr self) {
   auto& st = self->state;
   for (auto i = st.waiters.begin(); i != st.waiters.end();) {
@@ -281,6 +311,12 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
       auto rp = self->make_response_promise<producer_identity>();
       init_producer_id(self, pid_waiter{rp, current, 0});
       return rp;
+    },
+    [=](leader_atom, std::string& topic, int32_t partition, leader_hint& hint) -> caf::result<connection_actor> {
+      auto conn = apply_leader_hint(self, topic, partition, hint);
+      if (!conn)
+        return conn.error();
+      return *conn;
     },
     [=](refresh_atom) {
       auto& s = self->state;

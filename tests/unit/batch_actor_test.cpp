@@ -127,7 +127,7 @@ CAF_TEST(replies carry offsets in record order and release the buffer) {
   advance_time(50ms);
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
-  answer(0, produce_result{0, 500, -1, {}, -1, -1});
+  answer(0, broker_answer(0, 500, -1));
   consume_messages();
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 3u);
@@ -148,7 +148,7 @@ CAF_TEST(log append time replaces the record timestamps) {
   consume_messages();
   advance_time(50ms);
   consume_messages();
-  answer(0, produce_result{0, 7, 99999, {}, -1, -1});
+  answer(0, broker_answer(0, 7, 99999));
   consume_messages();
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 1u);
@@ -163,7 +163,7 @@ CAF_TEST(a retriable error is retried after the backoff with the same bytes) {
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
   auto bytes = log->produced[0].first.bytes;
-  answer(0, produce_result{protocol::errc::not_leader_or_follower, -1, -1, "moved", -1, -1});
+  answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "moved"));
   consume_messages(); // the batch actor asks the metadata actor for the leader
   CAF_CHECK_EQUAL(log->metadata_refreshes, 1);
   CAF_CHECK_EQUAL(log->produced.size(), 1u);
@@ -174,7 +174,7 @@ CAF_TEST(a retriable error is retried after the backoff with the same bytes) {
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
   CAF_CHECK(*log->produced[1].first.bytes == *bytes);
-  answer(1, produce_result{0, 10, -1, {}, -1, -1});
+  answer(1, broker_answer(0, 10, -1));
   consume_messages();
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 1u);
@@ -190,7 +190,7 @@ CAF_TEST(a fatal error fails every record of the batch once) {
   consume_messages();
   advance_time(50ms);
   consume_messages();
-  answer(0, produce_result{protocol::errc::topic_authorization_failed, -1, -1, {}, -1, -1});
+  answer(0, broker_answer(protocol::errc::topic_authorization_failed, -1, -1));
   consume_messages();
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 2u);
@@ -212,7 +212,7 @@ CAF_TEST(retries stop at the delivery timeout) {
   // The broker keeps saying NOT_ENOUGH_REPLICAS; after 5 s the record fails with the timeout.
   for (int round = 0; round < 100; ++round) {
     while (answered < log->produced.size())
-      answer(answered++, produce_result{protocol::errc::not_enough_replicas, -1, -1, {}, -1, -1});
+      answer(answered++, broker_answer(protocol::errc::not_enough_replicas, -1, -1));
     consume_messages();
     auto got = replies();
     if (!got.empty()) {
@@ -235,7 +235,7 @@ CAF_TEST(send_batch groups reply once with a report per record) {
   consume_messages();
   advance_time(50ms);
   consume_messages();
-  answer(0, produce_result{0, 40, -1, {}, -1, -1});
+  answer(0, broker_answer(0, 40, -1));
   consume_messages();
   CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
   auto& reports = log->group_replies[0];
@@ -263,6 +263,53 @@ CAF_TEST(idempotent batches carry contiguous sequences) {
     CAF_CHECK_EQUAL(decoded->front().producer_epoch, 3);
     CAF_CHECK_EQUAL(decoded->front().base_sequence, i);
   }
+}
+
+// KIP-951: the broker names the new leader; the batch goes there without a Metadata refresh.
+CAF_TEST(a leader hint sends the retry to the new leader without a metadata refresh) {
+  auto other = sys.spawn(fake_connection, log);
+  log->hinted_leader = other;
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  leader_hint hint{2, 7, "127.0.0.1", 9093};
+  answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "moved", hint));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->leader_hints.size(), 1u);
+  CAF_CHECK_EQUAL(log->leader_hints[0].node_id, 2);
+  CAF_CHECK_EQUAL(log->leader_hints[0].leader_epoch, 7);
+  CAF_CHECK_EQUAL(log->leader_hints[0].port, 9093);
+  advance_time(200ms); // retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  CAF_CHECK(log->produced_by[1] == other.address());
+  CAF_CHECK_EQUAL(log->metadata_refreshes, 0);
+  self->send(other, answer_atom::value, size_t{1}, broker_answer(0, 42));
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(got[0].engaged());
+  CAF_CHECK_EQUAL(got[0]->offset, 42);
+  caf::anon_send_exit(other, caf::exit_reason::kill);
+}
+
+// A hint naming a broker nobody knows falls back to a Metadata refresh.
+CAF_TEST(an unusable leader hint falls back to a metadata refresh) {
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "moved", leader_hint{9, 1, {}, -1}));
+  consume_messages();
+  CAF_CHECK_EQUAL(log->leader_hints.size(), 1u);
+  CAF_CHECK_EQUAL(log->metadata_refreshes, 1);
+  advance_time(200ms);
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 2u);
 }
 
 namespace {
@@ -300,9 +347,9 @@ CAF_TEST(unknown producer id restamps every unacknowledged batch with the new ep
     self->send(b, append_atom::value, record(i, 80), int32_t{200});
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
-  answer(0, produce_result{unknown_producer_id, -1, -1, {}, -1, -1});
-  answer(1, produce_result{out_of_order, -1, -1, {}, -1, -1});
-  answer(2, produce_result{out_of_order, -1, -1, {}, -1, -1});
+  answer(0, broker_answer(unknown_producer_id, -1, -1));
+  answer(1, broker_answer(out_of_order, -1, -1));
+  answer(2, broker_answer(out_of_order, -1, -1));
   consume_messages();
   CAF_REQUIRE_EQUAL(log->bump_requests.size(), 1u);
   CAF_CHECK_EQUAL(log->bump_requests[0].id, 77);
@@ -329,7 +376,7 @@ CAF_TEST(unknown producer id restamps every unacknowledged batch with the new ep
     CAF_CHECK(original->front().records.front().key == resent->front().records.front().key);
   }
   for (size_t i = 3; i < 6; ++i)
-    answer(i, produce_result{0, 10 + static_cast<int64_t>(i), -1, {}, -1, -1});
+    answer(i, broker_answer(0, 10 + static_cast<int64_t>(i), -1));
   consume_messages();
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 3u);
@@ -355,7 +402,7 @@ CAF_TEST(an out of order sequence that no failed predecessor explains asks for a
   self->send(b, append_atom::value, record(0, 80), int32_t{200});
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
-  answer(0, produce_result{out_of_order, -1, -1, {}, -1, -1});
+  answer(0, broker_answer(out_of_order, -1, -1));
   consume_messages();
   CAF_REQUIRE_EQUAL(log->bump_requests.size(), 1u);
   self->send(caf::actor_cast<caf::actor>(spawned[0]), producer_id_atom::value, producer_identity{77, 4});
@@ -366,7 +413,7 @@ CAF_TEST(an out of order sequence that no failed predecessor explains asks for a
   auto again = stamp_of(log->produced[1].first);
   CAF_CHECK_EQUAL(again.epoch, 4);
   CAF_CHECK_EQUAL(again.sequence, 0);
-  answer(1, produce_result{0, 5, -1, {}, -1, -1});
+  answer(1, broker_answer(0, 5, -1));
   consume_messages();
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 1u);
@@ -380,7 +427,7 @@ CAF_TEST(unknown producer id fails the batch when idempotence is off) {
   consume_messages();
   advance_time(50ms);
   consume_messages();
-  answer(0, produce_result{unknown_producer_id, -1, -1, {}, -1, -1});
+  answer(0, broker_answer(unknown_producer_id, -1, -1));
   consume_messages();
   CAF_CHECK(log->bump_requests.empty());
   auto got = replies();

@@ -25,6 +25,9 @@ struct fake_log {
   std::vector<producer_identity> bump_requests;             // identities batch actors asked to replace
   std::vector<producer_identity> identity_requests;         // InitProducerId requests (id, epoch) seen
   int16_t new_producer_epoch = 0;                           // the epoch InitProducerId answers with
+  int metadata_requests = 0;                                // Metadata requests the fake brokers answered
+  std::vector<leader_hint> leader_hints;                    // KIP-951 hints the metadata actor got
+  caf::actor hinted_leader;                                 // where the fake metadata sends them
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -45,6 +48,12 @@ inline caf::behavior fake_client(caf::event_based_actor* self, caf::actor target
 
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 
+// What a broker answers for one partition of a Produce request.
+inline produce_result broker_answer(int16_t error_code, int64_t base_offset = -1, int64_t log_append_time = -1,
+                                    std::string message = {}, leader_hint new_leader = {}) {
+  return produce_result{error_code, base_offset, log_append_time, std::move(message), std::move(new_leader)};
+}
+
 inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_ptr<fake_log> log);
 
 // A connection factory for the metadata actor that hands out fake connections.
@@ -63,6 +72,7 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
   return {
     // One broker (node 1, leader of everything); a topic not in log->topics is unknown.
     [=](protocol::metadata_request& req) {
+      ++log->metadata_requests;
       protocol::metadata_response r;
       r.brokers.push_back({1, "127.0.0.1", 9092, std::nullopt});
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{})) {
@@ -97,7 +107,7 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
       for (size_t i = 0; i < log->produced.size(); ++i) {
         auto& [batch, rp] = log->produced[i];
         if (log->produced_by[i] == self->address() && rp.pending())
-          rp.deliver(produce_result{0, offset, -1, {}, -1, -1});
+          rp.deliver(broker_answer(0, offset, -1));
         offset += batch.record_count;
       }
     },
@@ -116,6 +126,13 @@ inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, conn
       return md;
     },
     [](producer_id_atom, producer_identity) -> caf::result<producer_identity> { return producer_identity{1, 0}; },
+    // A KIP-951 hint leads to log->hinted_leader when the test set one.
+    [=](leader_atom, std::string&, int32_t, leader_hint& hint) -> caf::result<connection_actor> {
+      log->leader_hints.push_back(hint);
+      if (!log->hinted_leader)
+        return caf::make_error(caf::sec::invalid_argument, "unknown broker");
+      return caf::actor_cast<connection_actor>(log->hinted_leader);
+    },
     [](refresh_atom) {},
   };
 }

@@ -253,6 +253,31 @@ CAF_TEST(interceptors see and change records and a throwing one is skipped) {
   CAF_CHECK_EQUAL(tagging->acknowledged, std::vector<std::string>{"orders@0"});
 }
 
+// KIP-951 through the real metadata actor: the hint names a broker the cluster view did not list,
+// with its endpoint; the retry goes to a new connection to it, and no Metadata request is needed.
+CAF_TEST(a leader hint with an endpoint connects to the new leader) {
+  auto client = spawn({});
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  auto connections = log->connections.size();
+  auto metadata_requests = log->metadata_requests;
+  answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, {}, leader_hint{2, 5, "127.0.0.1", 9093}));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->connections.size(), connections + 1);
+  advance_time(1s); // retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  CAF_CHECK(log->produced_by[1] == log->connections.back().address());
+  CAF_CHECK_EQUAL(log->metadata_requests, metadata_requests);
+  acknowledge_all();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].engaged());
+}
+
 // KIP-360 across partitions: each partition's batch actor hears UNKNOWN_PRODUCER_ID and asks for a
 // new epoch; the producer bumps it once (locally, as Java's idempotent producer does), hands it to
 // every partition, and each sends its batch again from sequence 0.
@@ -268,7 +293,7 @@ CAF_TEST(one epoch bump serves every partition that lost its sequence state) {
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
   for (size_t i = 0; i < 3; ++i)
-    answer(i, produce_result{protocol::errc::unknown_producer_id, -1, -1, {}, -1, -1});
+    answer(i, broker_answer(protocol::errc::unknown_producer_id, -1, -1));
   consume_messages();
   advance_time(1s); // retry backoff
   consume_messages();
@@ -297,7 +322,7 @@ CAF_TEST(an exhausted epoch takes a new producer id) {
   advance_time(5ms);
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
-  answer(0, produce_result{protocol::errc::unknown_producer_id, -1, -1, {}, -1, -1});
+  answer(0, broker_answer(protocol::errc::unknown_producer_id, -1, -1));
   consume_messages();
   CAF_REQUIRE_EQUAL(log->identity_requests.size(), 2u);
   CAF_CHECK_EQUAL(log->identity_requests[1].id, -1); // a new id, not a bump
