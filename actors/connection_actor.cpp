@@ -69,11 +69,22 @@ struct connection_state {
   int failures = 0;
   steady_clock::time_point next_attempt{};
   bool connect_scheduled = false;
+  int64_t reported_in_flight = 0; // our share of settings.in_flight_gauge
   std::mt19937 random{std::random_device{}()};
 
   static inline const char* name = "cafka.connection";
 
+  // Brings the shared in-flight gauge up to date with this connection's queue.
+  void report_in_flight() {
+    auto now = static_cast<int64_t>(in_flight.size());
+    if (settings.in_flight_gauge && now != reported_in_flight)
+      settings.in_flight_gauge->fetch_add(now - reported_in_flight, std::memory_order_relaxed);
+    reported_in_flight = now;
+  }
+
   ~connection_state() {
+    in_flight.clear();
+    report_in_flight();
     if (session)
       session->close();
   }
@@ -97,6 +108,7 @@ void fail_everything(self_ptr self, const caf::error& err) {
   auto queue = std::move(st.produce_queue);
   auto awaiting = std::move(st.awaiting_write);
   st.in_flight.clear();
+  st.report_in_flight();
   st.pending.clear();
   st.produce_queue.clear();
   st.awaiting_write.clear();
@@ -141,6 +153,7 @@ void send_tracked(self_ptr self, in_flight_request r, byte_buffer frame) {
   auto& st = self->state;
   self->delayed_send(self, st.settings.request_timeout, timeout_atom::value, st.generation, r.correlation_id);
   st.in_flight.push_back(std::move(r));
+  st.report_in_flight();
   send_frame(self, std::move(frame));
 }
 
@@ -415,6 +428,7 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
       }
       auto r = std::move(st.in_flight.front());
       st.in_flight.pop_front();
+      st.report_in_flight();
       if (auto err = r.done(std::move(frame), r.version)) {
         disconnect(self, err);
         return;

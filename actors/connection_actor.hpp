@@ -4,6 +4,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/network.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -22,6 +23,8 @@ struct connection_settings {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds reconnect_backoff{50};
   std::chrono::milliseconds reconnect_backoff_max{1000};
+  // Requests awaiting a response, summed over the producer's connections (its in-flight metric).
+  std::shared_ptr<std::atomic<int64_t>> in_flight_gauge;
 };
 
 connection_actor spawn_connection(caf::actor_system& sys, connection_settings settings, std::shared_ptr<network> net);

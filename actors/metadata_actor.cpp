@@ -278,9 +278,11 @@ void init_producer_id(self_ptr self, pid_waiter w) {
 
 } // namespace
 
-connection_factory real_connections(std::shared_ptr<network> net) {
-  return [net](caf::local_actor* parent, const connection_settings& s) -> connection_actor {
-    auto conn = spawn_connection(parent->system(), s, net);
+connection_factory real_connections(std::shared_ptr<network> net, std::shared_ptr<std::atomic<int64_t>> in_flight_gauge) {
+  return [net, in_flight_gauge](caf::local_actor* parent, const connection_settings& s) -> connection_actor {
+    auto with_gauge = s;
+    with_gauge.in_flight_gauge = in_flight_gauge;
+    auto conn = spawn_connection(parent->system(), std::move(with_gauge), net);
     parent->link_to(conn);
     return conn;
   };

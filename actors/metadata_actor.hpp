@@ -12,7 +12,9 @@ namespace cafka {
 using connection_factory = std::function<connection_actor(caf::local_actor* parent, const connection_settings&)>;
 
 // The default factory: a real connection actor over net, linked to parent.
-connection_factory real_connections(std::shared_ptr<network> net);
+// Connections over `net`; each adds its requests in flight to `in_flight_gauge` (may be null).
+connection_factory real_connections(std::shared_ptr<network> net,
+                                    std::shared_ptr<std::atomic<int64_t>> in_flight_gauge = nullptr);
 
 metadata_actor spawn_metadata(caf::actor_system& sys, producer_config config, connection_factory connect);
 

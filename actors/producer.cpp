@@ -16,7 +16,9 @@ caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const prope
   fs.interceptors = std::move(options.interceptors);
   fs.partitioner = std::move(options.partitioner);
   // One io thread for this producer's connections; it stops when the last connection is gone.
-  fs.connections = real_connections(std::make_shared<network>());
+  auto in_flight = std::make_shared<std::atomic<int64_t>>(0);
+  fs.connections = real_connections(std::make_shared<network>(), in_flight);
+  fs.in_flight_requests = in_flight;
   auto front = spawn_producer_front(sys, std::move(fs));
   return caf::actor_cast<producer_actor>(front);
 }

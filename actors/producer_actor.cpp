@@ -600,6 +600,8 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       auto& s = self->state;
       auto m = s.metrics;
       m.buffer_bytes_in_use = s.buffer_in_use;
+      if (s.settings.in_flight_requests)
+        m.in_flight_requests = s.settings.in_flight_requests->load(std::memory_order_relaxed);
       m.compression_ratio = m.uncompressed_bytes ? static_cast<double>(m.bytes_sent) / m.uncompressed_bytes : 1.0;
       m.request_latency_avg_ms = s.latency_count ? s.latency_sum_ms / s.latency_count : 0;
       return m;

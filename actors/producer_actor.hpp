@@ -15,6 +15,7 @@ struct front_settings {
   interceptor_list interceptors;
   custom_partitioner partitioner;
   connection_factory connections; // how the metadata actor reaches brokers
+  std::shared_ptr<const std::atomic<int64_t>> in_flight_requests; // kept up to date by the connections
 };
 
 producer_internal_actor spawn_producer_front(caf::actor_system& sys, front_settings settings);

@@ -4,7 +4,8 @@
  *
  * Each API_KEY=... makes the next requests of that API (0 = Produce, 22 = InitProducerId, ...) fail
  * with those Kafka error codes, one per request, in order; -195 drops the connection instead of
- * answering. Prints the bootstrap servers on the first line, then runs until SIGINT/SIGTERM. */
+ * answering; CODE@MS makes broker 1 answer with CODE (0: success) after MS milliseconds.
+ * Prints the bootstrap servers on the first line, then runs until SIGINT/SIGTERM. */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -17,7 +18,8 @@
 static volatile sig_atomic_t running = 1;
 static void stop(int sig) { (void)sig; running = 0; }
 
-/* "0=59,59,6" -> pushes 59, 59, 6 for ApiKey 0; returns 0 on success. */
+/* "0=59,59,6" pushes 59, 59, 6 for ApiKey 0 on the cluster; an item with "@MS" ("0=0@1500") is
+ * answered by broker 1 after MS milliseconds instead. Returns 0 on success. */
 static int push_errors(rd_kafka_mock_cluster_t *mc, const char *spec) {
   char *end = NULL;
   long api_key = strtol(spec, &end, 10);
@@ -30,12 +32,21 @@ static int push_errors(rd_kafka_mock_cluster_t *mc, const char *spec) {
     long code = strtol(p, &end, 10);
     if (end == p)
       return -1;
-    errors[count++] = (rd_kafka_resp_err_t)code;
+    if (*end == '@') {
+      const char *ms = end + 1;
+      long rtt = strtol(ms, &end, 10);
+      if (end == ms || rd_kafka_mock_broker_push_request_error_rtts(mc, 1, (int16_t)api_key, 1,
+                                                                    (rd_kafka_resp_err_t)code, (int)rtt))
+        return -1;
+    } else {
+      errors[count++] = (rd_kafka_resp_err_t)code;
+    }
     p = *end == ',' ? end + 1 : end;
   }
-  if (*p || count == 0)
+  if (*p)
     return -1;
-  rd_kafka_mock_push_request_errors_array(mc, (int16_t)api_key, count, errors);
+  if (count > 0)
+    rd_kafka_mock_push_request_errors_array(mc, (int16_t)api_key, count, errors);
   return 0;
 }
 

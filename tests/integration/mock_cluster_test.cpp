@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <thread>
 
 using namespace cafka;
 using namespace cafka::test;
@@ -96,6 +97,43 @@ CAF_TEST(lost producer state costs an epoch and no record) {
   for (auto& c : consumed)
     ++seen[std::string(c.key.data.begin(), c.key.data.end())];
   CAF_CHECK_EQUAL(seen.size(), records.size());
+  self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
+    .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
+}
+
+// The in-flight metric counts a Produce request the broker holds (answered after 3 s here), and
+// drops back to zero once the acknowledgement arrived.
+CAF_TEST(requests the broker holds count as in flight) {
+  std::optional<background_process> mock;
+  auto address = start_fault_cluster(mock, {"1", "slow", "1", "0=0@3000"});
+  CAF_REQUIRE(!address.empty());
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  caf::actor_system sys{cfg};
+  auto producer = spawn_producer(sys, {{"bootstrap.servers", address}});
+  CAF_REQUIRE(producer);
+  caf::scoped_actor self{sys};
+  auto in_flight = [&] {
+    int64_t n = -1;
+    self->request(*producer, std::chrono::seconds{10}, metrics_atom::value)
+      .receive([&](producer_metrics& m) { n = m.in_flight_requests; },
+               [&](caf::error& err) { CAF_FAIL("metrics: " << sys.render(err)); });
+    return n;
+  };
+  self->send(*producer, send_atom::value, make_record("slow", "k", "v"));
+  // Metadata and producer id come first (answered at once); then the Produce waits at the broker.
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds{2500};
+  int64_t seen = 0;
+  while (seen != 1 && std::chrono::steady_clock::now() < until) {
+    seen = in_flight();
+    if (seen != 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5}); // polling the gauge, not timing a race
+  }
+  CAF_CHECK_EQUAL(seen, 1);
+  self->receive([](record_metadata& md) { CAF_CHECK_EQUAL(md.offset, 0); },
+                [&](caf::error& err) { CAF_FAIL("send: " << sys.render(err)); },
+                caf::after(std::chrono::seconds{20}) >> [] { CAF_FAIL("no acknowledgement"); });
+  CAF_CHECK_EQUAL(in_flight(), 0);
   self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
     .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
 }
