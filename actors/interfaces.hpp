@@ -3,7 +3,8 @@
 //   user ──send──▶ producer (front) ──delegate──▶ batch actor (one per partition) ──produce──▶
 //   connection actor (one per broker) ──TCP──▶ Kafka; the reply to `send` comes from the batch
 //   actor once the broker acknowledged the batch. The metadata actor owns the cluster view and the
-//   broker connections; the front and the batch actors ask it for topic leaders.
+//   broker connections; the front and the batch actors ask it for topic leaders. The partitioner
+//   actor leases the front its sticky partition choices.
 #pragma once
 
 #include "actors/records.hpp"
@@ -40,6 +41,7 @@ using bump_epoch_atom = caf::atom_constant<caf::atom("bump_epoch")>;
 using produce_atom = caf::atom_constant<caf::atom("produce")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using leader_atom = caf::atom_constant<caf::atom("leader")>;
+using sticky_atom = caf::atom_constant<caf::atom("sticky")>;
 using net_up_atom = caf::atom_constant<caf::atom("net_up")>;
 using net_frame_atom = caf::atom_constant<caf::atom("net_frame")>;
 using net_down_atom = caf::atom_constant<caf::atom("net_down")>;
@@ -138,6 +140,24 @@ using metadata_actor = caf::typed_actor<
   caf::replies_to<leader_atom, std::string, int32_t, leader_hint>::with<connection_actor>,
   caf::reacts_to<refresh_atom>>;
 
+// ---- Partitioning ------------------------------------------------------------------------------
+
+// The next sticky partitions of a topic for records without a key, leased to the producer actor:
+// each takes `bytes_each` bytes of records (batch.size) before the next one is due, so choosing
+// costs a message per lease, not per record.
+struct sticky_lease {
+  std::string topic;
+  std::vector<int32_t> partitions;
+  int64_t bytes_each = 0;
+};
+
+// Owns the sticky partitioning state of every topic (KIP-794 uniform sticky, adaptive weighting
+// by queued bytes). Keyed records need no state: the producer actor applies Java's murmur2 rule
+// (or the user's partitioner) itself.
+using partitioner_actor = caf::typed_actor<
+  // (topic, partition count, partitions with a leader, queued bytes per partition) -> the next lease
+  caf::replies_to<sticky_atom, std::string, int32_t, std::vector<int32_t>, std::vector<int64_t>>::with<sticky_lease>>;
+
 // ---- Batches -----------------------------------------------------------------------------------
 
 // Reported to the producer actor when a batch resolved: what it frees and what it counts.
@@ -179,6 +199,7 @@ using producer_internal_actor = producer_actor::extend<
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::produce_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::produce_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::leader_hint)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::sticky_lease)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::topic_metadata)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::producer_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::batch_outcome)

@@ -32,37 +32,17 @@ int32_t murmur2(protocol::byte_span data) {
   return static_cast<int32_t>(h);
 }
 
-partitioner::partitioner(settings s, custom_partitioner custom)
-  : settings_(s), custom_(std::move(custom)), random_(s.seed) {
+sticky_partitioner::sticky_partitioner(settings s) : settings_(s), random_(s.seed) {
 }
 
-int32_t partitioner::partition(const std::string& topic, std::optional<protocol::byte_span> key,
-                               std::optional<protocol::byte_span> value, int32_t partition_count,
-                               const std::vector<int32_t>& available, const std::vector<int64_t>& queued_bytes) {
-  if (custom_)
-    return custom_(topic, key, value, partition_count);
-  if (key && !settings_.ignore_keys)
-    return partition_for_key(*key, partition_count);
-  auto& state = sticky_[topic];
-  if (state.partition < 0 || state.partition >= partition_count)
-    state.partition = next_sticky(partition_count, available, queued_bytes, state.previous);
-  return state.partition;
+int32_t sticky_partitioner::next(const std::string& topic, int32_t partition_count,
+                                 const std::vector<int32_t>& available, const std::vector<int64_t>& queued_bytes) {
+  auto& previous = previous_.try_emplace(topic, -1).first->second;
+  previous = pick(partition_count, available, queued_bytes, previous);
+  return previous;
 }
 
-void partitioner::on_appended(const std::string& topic, int32_t partition, size_t bytes) {
-  auto i = sticky_.find(topic);
-  if (i == sticky_.end() || i->second.partition != partition)
-    return;
-  i->second.produced_bytes += static_cast<int64_t>(bytes);
-  if (i->second.produced_bytes >= settings_.batch_size) {
-    // The next record picks a new partition; the choice needs the current view, so defer it.
-    i->second.previous = partition;
-    i->second.partition = -1;
-    i->second.produced_bytes = 0;
-  }
-}
-
-int32_t partitioner::next_sticky(int32_t partition_count, const std::vector<int32_t>& available,
+int32_t sticky_partitioner::pick(int32_t partition_count, const std::vector<int32_t>& available,
                                  const std::vector<int64_t>& queued_bytes, int32_t previous) {
   candidates_.clear();
   if (available.empty())
@@ -83,11 +63,11 @@ int32_t partitioner::next_sticky(int32_t partition_count, const std::vector<int3
     weights.reserve(candidates_.size());
     for (auto p : candidates_)
       weights.push_back(static_cast<double>(max_queued - queued_bytes[static_cast<size_t>(p)] + 1));
-    std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
-    return candidates_[pick(random_)];
+    std::discrete_distribution<size_t> draw(weights.begin(), weights.end());
+    return candidates_[draw(random_)];
   }
-  std::uniform_int_distribution<size_t> pick(0, candidates_.size() - 1);
-  return candidates_[pick(random_)];
+  std::uniform_int_distribution<size_t> draw(0, candidates_.size() - 1);
+  return candidates_[draw(random_)];
 }
 
 } // namespace cafka

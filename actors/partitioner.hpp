@@ -2,10 +2,12 @@
 // goes to (murmur2(key) & 0x7fffffff) % partitions, byte-identical to Java; a record without a key
 // (or with partitioner.ignore.keys) goes to the topic's sticky partition, which moves on after
 // batch.size bytes (KIP-794 uniform sticky), weighted towards less loaded partitions when adaptive
-// partitioning is on.
+// partitioning is on. A user's partitioner replaces all of it.
 //
-// It is a plain object owned by the producer actor: the policy and its state live in one place,
-// and consulting it costs no message per record.
+// The keyed rule and a user's partitioner are functions of the record alone, applied where the
+// record is. The sticky choice has state (the current partition per topic, a random source): the
+// partitioner actor owns it (actors/partitioner_actor.hpp) and leases each choice for batch.size
+// bytes, so that no record costs a message.
 #pragma once
 
 #include "protocol/bytes.hpp"
@@ -32,43 +34,30 @@ inline int32_t partition_for_key(protocol::byte_span key, int32_t partition_coun
 using custom_partitioner = std::function<int32_t(const std::string& topic, std::optional<protocol::byte_span> key,
                                                  std::optional<protocol::byte_span> value, int32_t partition_count)>;
 
-class partitioner {
+// KIP-794's choice of the next sticky partition of each topic.
+class sticky_partitioner {
 public:
   struct settings {
-    int32_t batch_size = 16384;
-    bool ignore_keys = false;
     bool adaptive = true;
     uint64_t seed = std::random_device{}();
   };
 
-  explicit partitioner(settings s, custom_partitioner custom = {});
+  explicit sticky_partitioner(settings s);
 
-  // The partition for a record of the topic; `available` lists the partitions that have a leader
-  // (empty: all count as available), `queued_bytes` what each partition still has waiting (for the
-  // adaptive choice; may be empty).
-  int32_t partition(const std::string& topic, std::optional<protocol::byte_span> key,
-                    std::optional<protocol::byte_span> value, int32_t partition_count,
-                    const std::vector<int32_t>& available = {}, const std::vector<int64_t>& queued_bytes = {});
-
-  // Tells the sticky policy that `bytes` were appended to `partition` of `topic` for a record
-  // without a key; after batch.size bytes the next sticky partition is chosen.
-  void on_appended(const std::string& topic, int32_t partition, size_t bytes);
+  // The topic's next sticky partition: never the previous one while another is available;
+  // `available` lists the partitions that have a leader (empty: all count as available),
+  // `queued_bytes` what each partition still has waiting (adaptive weighting; may be empty).
+  int32_t next(const std::string& topic, int32_t partition_count, const std::vector<int32_t>& available = {},
+               const std::vector<int64_t>& queued_bytes = {});
 
 private:
-  struct sticky_state {
-    int32_t partition = -1;
-    int32_t previous = -1;
-    int64_t produced_bytes = 0;
-  };
-  int32_t next_sticky(int32_t partition_count, const std::vector<int32_t>& available,
-                      const std::vector<int64_t>& queued_bytes, int32_t previous);
+  int32_t pick(int32_t partition_count, const std::vector<int32_t>& available,
+               const std::vector<int64_t>& queued_bytes, int32_t previous);
 
   settings settings_;
-  custom_partitioner custom_;
-  std::unordered_map<std::string, sticky_state> sticky_;
+  std::unordered_map<std::string, int32_t> previous_;
   std::mt19937_64 random_;
-  std::vector<int32_t> candidates_; // scratch space for next_sticky
-
+  std::vector<int32_t> candidates_; // scratch space
 };
 
 } // namespace cafka

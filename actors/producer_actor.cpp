@@ -25,6 +25,35 @@ struct waiting_send {
   clock_type::time_point deadline;
 };
 
+// The sticky partitions leased from the partitioner actor for one topic, used in turn; the next
+// lease is asked for halfway through, so that a steady stream never waits for one.
+struct topic_lease {
+  std::vector<int32_t> partitions;
+  size_t current = 0;
+  int64_t bytes_each = 0;
+  int64_t remaining = 0; // bytes before the next partition is due
+  bool renewing = false;
+  uint64_t unleased = 0; // records placed round robin before the first lease (see place)
+
+  // Whether the current partition may take more records (the last one, once full, may not).
+  bool usable() const {
+    return !partitions.empty() && (remaining > 0 || current + 1 < partitions.size());
+  }
+
+  // Appends a new lease's partitions after the ones not used up yet.
+  void extend(std::vector<int32_t> more, int64_t bytes) {
+    partitions.erase(partitions.begin(), partitions.begin() + static_cast<std::ptrdiff_t>(current));
+    current = 0;
+    bytes_each = bytes;
+    if (partitions.empty() || remaining <= 0) {
+      if (!partitions.empty())
+        partitions.erase(partitions.begin());
+      remaining = bytes;
+    }
+    partitions.insert(partitions.end(), more.begin(), more.end());
+  }
+};
+
 struct flush_waiter {
   uint64_t target;
   caf::typed_response_promise<ok_atom> promise;
@@ -39,7 +68,8 @@ int64_t now_ms() {
 struct front_state {
   front_settings settings;
   std::shared_ptr<const interceptor_list> interceptors;
-  std::optional<partitioner> choose;
+  partitioner_actor partitioner;
+  std::map<std::string, topic_lease> leases;
   metadata_actor metadata;
   std::map<std::string, topic_metadata> topics;
   std::map<std::string, clock_type::time_point> topics_fetched;
@@ -177,21 +207,71 @@ std::vector<int32_t> available_partitions(const topic_metadata& md) {
   return out;
 }
 
-// Stamps time and partition on a record whose topic metadata is known.
+// Whether the record's partition comes from the topic's sticky lease.
+bool uses_sticky(self_ptr self, const producer_record& r) {
+  return r.partition < 0 && !self->state.settings.partitioner && (r.key.is_null || cfg(self).partitioner_ignore_keys);
+}
+
+// Asks the partitioner actor for the topic's next sticky partitions (one request at a time).
+void renew_lease(self_ptr self, const std::string& topic) {
+  auto& st = self->state;
+  auto& lease = st.leases[topic];
+  if (lease.renewing)
+    return;
+  lease.renewing = true;
+  auto& md = st.topics[topic];
+  std::vector<int64_t> queued;
+  if (cfg(self).partitioner_adaptive)
+    queued = queued_per_partition(self, topic, md.partitions.size());
+  self->request(st.partitioner, caf::infinite, sticky_atom::value, topic, static_cast<int32_t>(md.partitions.size()),
+                available_partitions(md), std::move(queued))
+    .then(
+      [=](sticky_lease& got) {
+        auto& l = self->state.leases[got.topic];
+        l.renewing = false;
+        if (got.partitions.empty())
+          return;
+        l.extend(std::move(got.partitions), got.bytes_each);
+        process_waiting(self);
+      },
+      [=](caf::error&) { self->state.leases[topic].renewing = false; });
+}
+
+// Stamps time and partition on a record whose topic metadata (and sticky lease, if it needs one)
+// is known: an explicit partition wins, then the user's partitioner, then Java's rule for keys,
+// then the topic's current sticky partition.
 void place(self_ptr self, producer_record& r, int32_t size) {
   auto& st = self->state;
   if (r.timestamp < 0)
     r.timestamp = now_ms();
   if (r.partition >= 0)
     return;
-  auto& md = st.topics[r.topic];
-  auto count = static_cast<int32_t>(md.partitions.size());
-  std::vector<int64_t> queued;
-  if (cfg(self).partitioner_adaptive)
-    queued = queued_per_partition(self, r.topic, md.partitions.size());
-  r.partition = st.choose->partition(r.topic, r.key.view(), r.value.view(), count, available_partitions(md), queued);
-  if (r.key.is_null || cfg(self).partitioner_ignore_keys)
-    st.choose->on_appended(r.topic, r.partition, static_cast<size_t>(size));
+  auto count = static_cast<int32_t>(st.topics[r.topic].partitions.size());
+  if (st.settings.partitioner) {
+    r.partition = st.settings.partitioner(r.topic, r.key.view(), r.value.view(), count);
+    return;
+  }
+  if (!r.key.is_null && !cfg(self).partitioner_ignore_keys) {
+    r.partition = partition_for_key(r.key.data, count);
+    return;
+  }
+  auto& lease = st.leases[r.topic];
+  if (lease.partitions.empty()) {
+    // No lease yet: only a send_batch that went ahead because another of its topics failed gets
+    // here. Spread its records round robin rather than hold them.
+    r.partition = static_cast<int32_t>(lease.unleased++ % static_cast<uint64_t>(std::max(count, 1)));
+    renew_lease(self, r.topic);
+    return;
+  }
+  if (lease.remaining <= 0 && lease.current + 1 < lease.partitions.size()) {
+    // The current partition had its batch.size bytes: the next one takes over.
+    ++lease.current;
+    lease.remaining = lease.bytes_each;
+  }
+  r.partition = lease.partitions[lease.current];
+  lease.remaining -= size;
+  if (lease.current * 2 >= lease.partitions.size())
+    renew_lease(self, r.topic);
 }
 
 void account(self_ptr self, const producer_record& r, int32_t size) {
@@ -305,8 +385,13 @@ readiness check_ready(self_ptr self, std::span<const producer_record> records, i
     if (t == st.topics.end()) {
       request_topic(self, r.topic);
       blocked = true;
-    } else if (stale) {
-      request_topic(self, r.topic); // refresh on age; keep using what we have meanwhile
+    } else {
+      if (stale)
+        request_topic(self, r.topic); // refresh on age; keep using what we have meanwhile
+      if (uses_sticky(self, r) && !st.leases[r.topic].usable()) {
+        renew_lease(self, r.topic); // the first lease, or one that ran out in a burst
+        blocked = true;
+      }
     }
   }
   if (!blocked && st.buffer_in_use > 0 && st.buffer_in_use + bytes_needed > cfg(self).buffer_memory)
@@ -472,11 +557,12 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
   st.settings = std::move(settings);
   st.interceptors = std::make_shared<const interceptor_list>(st.settings.interceptors);
   auto& c = st.settings.config;
-  partitioner::settings ps;
+  partitioner_settings ps;
   ps.batch_size = c.batch_size;
-  ps.ignore_keys = c.partitioner_ignore_keys;
-  ps.adaptive = c.partitioner_adaptive;
-  st.choose.emplace(ps, st.settings.partitioner);
+  ps.sticky.adaptive = c.partitioner_adaptive;
+  st.partitioner = st.settings.sticky_partitions ? st.settings.sticky_partitions
+                                                 : spawn_partitioner(self->system(), ps);
+  self->link_to(st.partitioner);
   st.metadata = spawn_metadata(self->system(), c, st.settings.connections);
   self->link_to(st.metadata);
   if (c.enable_idempotence)

@@ -7,6 +7,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/metadata_actor.hpp"
 #include "actors/partitioner.hpp"
+#include "actors/partitioner_actor.hpp"
 
 namespace cafka {
 
@@ -16,6 +17,7 @@ struct front_settings {
   custom_partitioner partitioner;
   connection_factory connections; // how the metadata actor reaches brokers
   std::shared_ptr<const std::atomic<int64_t>> in_flight_requests; // kept up to date by the connections
+  partitioner_actor sticky_partitions; // empty: the producer spawns its own partitioner actor
 };
 
 producer_internal_actor spawn_producer_front(caf::actor_system& sys, front_settings settings);

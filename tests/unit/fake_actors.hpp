@@ -26,6 +26,7 @@ struct fake_log {
   std::vector<producer_identity> identity_requests;         // InitProducerId requests (id, epoch) seen
   int16_t new_producer_epoch = 0;                           // the epoch InitProducerId answers with
   int metadata_requests = 0;                                // Metadata requests the fake brokers answered
+  int lease_requests = 0;                                  // sticky leases the fake partitioner gave out
   std::vector<leader_hint> leader_hints;                    // KIP-951 hints the metadata actor got
   caf::actor hinted_leader;                                 // where the fake metadata sends them
 };
@@ -134,6 +135,16 @@ inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, conn
       return caf::actor_cast<connection_actor>(log->hinted_leader);
     },
     [](refresh_atom) {},
+  };
+}
+
+// Leases two partitions at a time, walking round the topic: 0 1, 2 0, 1 2, ... (1000 bytes each).
+inline partitioner_actor::behavior_type fake_partitioner(partitioner_actor::pointer, std::shared_ptr<fake_log> log) {
+  return {
+    [=](sticky_atom, std::string& topic, int32_t count, std::vector<int32_t>&, std::vector<int64_t>&) -> sticky_lease {
+      auto first = (2 * log->lease_requests++) % count;
+      return sticky_lease{topic, {first, (first + 1) % count}, 1000};
+    },
   };
 }
 

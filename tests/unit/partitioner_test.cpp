@@ -32,60 +32,48 @@ CAF_TEST(keyed records go where java puts them) {
   CAF_CHECK_EQUAL(partition_for_key(as_bytes("abc"), 7), 4);
   CAF_CHECK_EQUAL(partition_for_key(as_bytes("key-1"), 7), 5);
   CAF_CHECK_EQUAL(partition_for_key(as_bytes("key-3"), 3), 2);
-  partitioner p{{}};
-  CAF_CHECK_EQUAL(p.partition("t", as_bytes("foobar"), std::nullopt, 7), 0);
-  CAF_CHECK_EQUAL(p.partition("t", as_bytes("key-2"), std::nullopt, 7), 4);
+  CAF_CHECK_EQUAL(partition_for_key(as_bytes("foobar"), 7), 0);
+  CAF_CHECK_EQUAL(partition_for_key(as_bytes("key-2"), 7), 4);
 }
 
-CAF_TEST(null keys stick to one partition until batch size bytes) {
-  partitioner p{{.batch_size = 1000, .ignore_keys = false, .adaptive = false, .seed = 42}};
-  auto first = p.partition("t", std::nullopt, as_bytes("v"), 6);
-  for (int i = 0; i < 9; ++i) {
-    CAF_CHECK_EQUAL(p.partition("t", std::nullopt, as_bytes("v"), 6), first);
-    p.on_appended("t", first, 100);
+CAF_TEST(the next sticky partition is never the previous one) {
+  sticky_partitioner p{{.adaptive = false, .seed = 42}};
+  auto previous = p.next("t", 6);
+  std::set<int32_t> seen{previous};
+  for (int i = 0; i < 100; ++i) {
+    auto next = p.next("t", 6);
+    CAF_CHECK_NOT_EQUAL(next, previous);
+    CAF_CHECK(next >= 0 && next < 6);
+    seen.insert(next);
+    previous = next;
   }
-  // 900 bytes so far: still sticky; the 1000th byte moves it on, to another partition.
-  CAF_CHECK_EQUAL(p.partition("t", std::nullopt, as_bytes("v"), 6), first);
-  p.on_appended("t", first, 100);
-  auto second = p.partition("t", std::nullopt, as_bytes("v"), 6);
-  CAF_CHECK_NOT_EQUAL(second, first);
+  CAF_CHECK_EQUAL(seen.size(), 6u);
+  CAF_CHECK_EQUAL(sticky_partitioner({.adaptive = false, .seed = 1}).next("single", 1), 0);
 }
 
 CAF_TEST(sticky choice spreads over every available partition) {
-  partitioner p{{.batch_size = 10, .ignore_keys = false, .adaptive = false, .seed = 7}};
+  sticky_partitioner p{{.adaptive = false, .seed = 7}};
   std::set<int32_t> seen;
-  for (int i = 0; i < 200; ++i) {
-    auto part = p.partition("t", std::nullopt, std::nullopt, 5, {0, 2, 4});
-    seen.insert(part);
-    p.on_appended("t", part, 10);
-  }
+  for (int i = 0; i < 200; ++i)
+    seen.insert(p.next("t", 5, {0, 2, 4}));
   CAF_CHECK_EQUAL(seen, (std::set<int32_t>{0, 2, 4}));
 }
 
 CAF_TEST(adaptive choice avoids the loaded partition) {
-  partitioner p{{.batch_size = 10, .ignore_keys = false, .adaptive = true, .seed = 3}};
+  sticky_partitioner p{{.adaptive = true, .seed = 3}};
   std::map<int32_t, int> chosen;
   std::vector<int64_t> queued{0, 1000000, 0};
-  for (int i = 0; i < 300; ++i) {
-    auto part = p.partition("t", std::nullopt, std::nullopt, 3, {}, queued);
-    ++chosen[part];
-    p.on_appended("t", part, 10);
-  }
+  for (int i = 0; i < 300; ++i)
+    ++chosen[p.next("t", 3, {}, queued)];
   CAF_CHECK_LESS(chosen[1], 5);
   CAF_CHECK_GREATER(chosen[0], 100);
   CAF_CHECK_GREATER(chosen[2], 100);
 }
 
-CAF_TEST(ignore keys treats keyed records as unkeyed) {
-  partitioner p{{.batch_size = 1000000, .ignore_keys = true, .adaptive = false, .seed = 1}};
-  auto first = p.partition("t", as_bytes("a"), std::nullopt, 50);
-  for (auto key : {"b", "c", "d", "e", "f"})
-    CAF_CHECK_EQUAL(p.partition("t", as_bytes(key), std::nullopt, 50), first);
-}
-
-CAF_TEST(a custom partitioner replaces the policy) {
-  partitioner p{{}, [](const std::string&, std::optional<protocol::byte_span> key, std::optional<protocol::byte_span>,
-                       int32_t count) { return key ? static_cast<int32_t>(key->size()) % count : 0; }};
-  CAF_CHECK_EQUAL(p.partition("t", as_bytes("abcd"), std::nullopt, 3), 1);
-  CAF_CHECK_EQUAL(p.partition("t", std::nullopt, std::nullopt, 3), 0);
+CAF_TEST(topics keep their own sticky state) {
+  sticky_partitioner p{{.adaptive = false, .seed = 5}};
+  auto a = p.next("a", 2);
+  auto b = p.next("b", 2);
+  CAF_CHECK_NOT_EQUAL(p.next("a", 2), a); // a's previous, not b's, is excluded
+  CAF_CHECK_NOT_EQUAL(p.next("b", 2), b);
 }

@@ -34,7 +34,8 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   // The producer under test (over fake connections) and a client talking to it.
-  caf::actor spawn(properties props, interceptor_list interceptors = {}) {
+  caf::actor spawn(properties props, interceptor_list interceptors = {}, custom_partitioner custom = {},
+                   partitioner_actor sticky = {}) {
     props.emplace("bootstrap.servers", "127.0.0.1:9092");
     auto config = parse_config(props);
     CAF_REQUIRE(config.has_value());
@@ -42,6 +43,8 @@ struct fixture : test_coordinator_fixture<> {
     fs.config = *config;
     fs.connections = fake_connections(log);
     fs.interceptors = std::move(interceptors);
+    fs.partitioner = std::move(custom);
+    fs.sticky_partitions = sticky;
     auto front = spawn_producer_front(sys, fs);
     spawned.push_back(caf::actor_cast<caf::actor>(front));
     auto client = sys.spawn(fake_client, caf::actor_cast<caf::actor>(front), log);
@@ -251,6 +254,87 @@ CAF_TEST(interceptors see and change records and a throwing one is skipped) {
   CAF_REQUIRE_EQUAL(got.size(), 1u);
   CAF_CHECK(got[0].engaged());
   CAF_CHECK_EQUAL(tagging->acknowledged, std::vector<std::string>{"orders@0"});
+}
+
+// Partitions sent to so far, per Produce request.
+std::vector<int32_t> produced_partitions(const fake_log& log) {
+  std::vector<int32_t> out;
+  for (auto& [batch, rp] : log.produced)
+    out.push_back(batch.partition);
+  return out;
+}
+
+// The sticky choice lives in the partitioner actor, leased for batch.size bytes per partition:
+// records without a key cost a message per lease, not per record, and follow the lease's order.
+CAF_TEST(records without a key follow leased sticky partitions) {
+  auto partitioner = sys.spawn(fake_partitioner, log);
+  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto client = spawn({{"batch.size", "1000"}, {"linger.ms", "1000"}}, {}, {}, partitioner);
+  for (int i = 0; i < 100; ++i) // about 77 accounted bytes each: 13 records per partition's 1000 bytes
+    self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  // 7700 bytes over 1000-byte turns, two turns per lease: a handful of leases, not 100 messages.
+  CAF_CHECK_GREATER_OR_EQUAL(log->lease_requests, 4);
+  CAF_CHECK_LESS_OR_EQUAL(log->lease_requests, 5);
+  advance_time(1s);
+  consume_messages();
+  size_t records = 0;
+  std::map<int32_t, int32_t> per_partition;
+  for (auto& [batch, rp] : log->produced)
+    per_partition[batch.partition] += batch.record_count;
+  for (auto& [partition, n] : per_partition)
+    records += static_cast<size_t>(n);
+  CAF_CHECK_EQUAL(records, 100u);
+  CAF_CHECK_EQUAL(per_partition.size(), 3u); // the leases walk over all three partitions
+  for (auto& [partition, n] : per_partition) // 8 turns of 13 records, shared out almost evenly
+    CAF_CHECK_GREATER_OR_EQUAL(n, 13);
+  acknowledge_all();
+  CAF_CHECK_EQUAL(replies().size(), 100u);
+}
+
+CAF_TEST(ignore keys sends keyed records to the sticky partitions too) {
+  auto partitioner = sys.spawn(fake_partitioner, log);
+  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto client = spawn({{"partitioner.ignore.keys", "true"}, {"batch.size", "100000"}}, {}, {}, partitioner);
+  for (int i = 0; i < 10; ++i) {
+    auto r = record("orders");
+    r.key = nullable_bytes::of("key-" + std::to_string(i));
+    self->send(client, send_atom::value, r);
+  }
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  CAF_CHECK_EQUAL(log->lease_requests, 1);
+  CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{0});
+}
+
+CAF_TEST(a custom partitioner decides every record without a lease) {
+  auto partitioner = sys.spawn(fake_partitioner, log);
+  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto last = [](const std::string&, std::optional<protocol::byte_span>, std::optional<protocol::byte_span>,
+                 int32_t count) { return count - 1; };
+  auto client = spawn({}, {}, last, partitioner);
+  for (int i = 0; i < 5; ++i)
+    self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  CAF_CHECK_EQUAL(log->lease_requests, 0);
+  CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{2});
+}
+
+CAF_TEST(keyed records go to the java partition without a lease) {
+  auto partitioner = sys.spawn(fake_partitioner, log);
+  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto client = spawn({}, {}, {}, partitioner);
+  auto r = record("orders");
+  r.key = nullable_bytes::of("key-3"); // partition 2 of 3 in Java
+  self->send(client, send_atom::value, r);
+  consume_messages();
+  advance_time(5ms);
+  consume_messages();
+  CAF_CHECK_EQUAL(log->lease_requests, 0);
+  CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{2});
 }
 
 // KIP-951 through the real metadata actor: the hint names a broker the cluster view did not list,
