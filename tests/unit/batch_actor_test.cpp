@@ -67,6 +67,15 @@ struct fixture : test_coordinator_fixture<> {
     return s;
   }
 
+  // Idempotent as producer 77 at epoch 3, one 80-byte record per batch.
+  batch_settings idempotent_settings() {
+    auto s = settings();
+    s.idempotent = true;
+    s.identity = {77, 3};
+    s.batch_size = 100;
+    return s;
+  }
+
   producer_record record(int i, size_t value_size = 10) {
     producer_record r;
     r.topic = "t";
@@ -247,11 +256,7 @@ CAF_TEST(send_batch groups reply once with a report per record) {
 }
 
 CAF_TEST(idempotent batches carry contiguous sequences) {
-  auto s = settings();
-  s.idempotent = true;
-  s.identity = {77, 3};
-  s.batch_size = 100; // one record per batch
-  auto b = spawn(s);
+  auto b = spawn(idempotent_settings());
   for (int i = 0; i < 3; ++i)
     self->send(b, append_atom::value, record(i, 80), int32_t{200});
   consume_messages();
@@ -338,11 +343,7 @@ constexpr int16_t out_of_order = protocol::errc::out_of_order_sequence_number;
 // out of order. One bump is asked for; with the new epoch every batch goes again from sequence 0,
 // in the original order, and every record is acknowledged once.
 CAF_TEST(unknown producer id restamps every unacknowledged batch with the new epoch) {
-  auto s = settings();
-  s.idempotent = true;
-  s.identity = {77, 3};
-  s.batch_size = 100; // one record per batch
-  auto b = spawn(s);
+  auto b = spawn(idempotent_settings());
   for (int i = 0; i < 3; ++i)
     self->send(b, append_atom::value, record(i, 80), int32_t{200});
   consume_messages();
@@ -394,11 +395,7 @@ CAF_TEST(unknown producer id restamps every unacknowledged batch with the new ep
 }
 
 CAF_TEST(an out of order sequence that no failed predecessor explains asks for a new epoch) {
-  auto s = settings();
-  s.idempotent = true;
-  s.identity = {77, 3};
-  s.batch_size = 100;
-  auto b = spawn(s);
+  auto b = spawn(idempotent_settings());
   self->send(b, append_atom::value, record(0, 80), int32_t{200});
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);

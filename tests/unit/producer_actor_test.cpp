@@ -59,6 +59,20 @@ struct fixture : test_coordinator_fixture<> {
     return r;
   }
 
+  // A fake partitioner actor (see fake_partitioner) for the producer to lease from.
+  partitioner_actor fake_sticky() {
+    auto p = sys.spawn(fake_partitioner, log);
+    spawned.push_back(caf::actor_cast<caf::actor>(p));
+    return p;
+  }
+
+  // Delivers what was sent, then lets linger.ms (5 ms) pass so the batches go out.
+  void linger() {
+    consume_messages();
+    advance_time(5ms);
+    consume_messages();
+  }
+
   // Lets the fake brokers acknowledge every Produce request sent so far.
   void acknowledge_all() {
     for (auto& c : log->connections)
@@ -267,8 +281,7 @@ std::vector<int32_t> produced_partitions(const fake_log& log) {
 // The sticky choice lives in the partitioner actor, leased for batch.size bytes per partition:
 // records without a key cost a message per lease, not per record, and follow the lease's order.
 CAF_TEST(records without a key follow leased sticky partitions) {
-  auto partitioner = sys.spawn(fake_partitioner, log);
-  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto partitioner = fake_sticky();
   auto client = spawn({{"batch.size", "1000"}, {"linger.ms", "1000"}}, {}, {}, partitioner);
   for (int i = 0; i < 100; ++i) // about 77 accounted bytes each: 13 records per partition's 1000 bytes
     self->send(client, send_atom::value, record("orders"));
@@ -293,46 +306,37 @@ CAF_TEST(records without a key follow leased sticky partitions) {
 }
 
 CAF_TEST(ignore keys sends keyed records to the sticky partitions too) {
-  auto partitioner = sys.spawn(fake_partitioner, log);
-  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto partitioner = fake_sticky();
   auto client = spawn({{"partitioner.ignore.keys", "true"}, {"batch.size", "100000"}}, {}, {}, partitioner);
   for (int i = 0; i < 10; ++i) {
     auto r = record("orders");
     r.key = nullable_bytes::of("key-" + std::to_string(i));
     self->send(client, send_atom::value, r);
   }
-  consume_messages();
-  advance_time(5ms);
-  consume_messages();
+  linger();
   CAF_CHECK_EQUAL(log->lease_requests, 1);
   CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{0});
 }
 
 CAF_TEST(a custom partitioner decides every record without a lease) {
-  auto partitioner = sys.spawn(fake_partitioner, log);
-  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto partitioner = fake_sticky();
   auto last = [](const std::string&, std::optional<protocol::byte_span>, std::optional<protocol::byte_span>,
                  int32_t count) { return count - 1; };
   auto client = spawn({}, {}, last, partitioner);
   for (int i = 0; i < 5; ++i)
     self->send(client, send_atom::value, record("orders"));
-  consume_messages();
-  advance_time(5ms);
-  consume_messages();
+  linger();
   CAF_CHECK_EQUAL(log->lease_requests, 0);
   CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{2});
 }
 
 CAF_TEST(keyed records go to the java partition without a lease) {
-  auto partitioner = sys.spawn(fake_partitioner, log);
-  spawned.push_back(caf::actor_cast<caf::actor>(partitioner));
+  auto partitioner = fake_sticky();
   auto client = spawn({}, {}, {}, partitioner);
   auto r = record("orders");
   r.key = nullable_bytes::of("key-3"); // partition 2 of 3 in Java
   self->send(client, send_atom::value, r);
-  consume_messages();
-  advance_time(5ms);
-  consume_messages();
+  linger();
   CAF_CHECK_EQUAL(log->lease_requests, 0);
   CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{2});
 }
@@ -342,9 +346,7 @@ CAF_TEST(keyed records go to the java partition without a lease) {
 CAF_TEST(a leader hint with an endpoint connects to the new leader) {
   auto client = spawn({});
   self->send(client, send_atom::value, record("orders"));
-  consume_messages();
-  advance_time(5ms);
-  consume_messages();
+  linger();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
   auto connections = log->connections.size();
   auto metadata_requests = log->metadata_requests;
@@ -372,9 +374,7 @@ CAF_TEST(one epoch bump serves every partition that lost its sequence state) {
     r.partition = p;
     self->send(client, send_atom::value, r);
   }
-  consume_messages();
-  advance_time(5ms);
-  consume_messages();
+  linger();
   CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
   for (size_t i = 0; i < 3; ++i)
     answer(i, broker_answer(protocol::errc::unknown_producer_id, -1, -1));
@@ -402,9 +402,7 @@ CAF_TEST(an exhausted epoch takes a new producer id) {
   log->new_producer_epoch = INT16_MAX;
   auto client = spawn({});
   self->send(client, send_atom::value, record("orders"));
-  consume_messages();
-  advance_time(5ms);
-  consume_messages();
+  linger();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
   answer(0, broker_answer(protocol::errc::unknown_producer_id, -1, -1));
   consume_messages();
