@@ -63,10 +63,12 @@ std::string start_fault_cluster(std::optional<background_process>& mock, std::ve
 
 // The broker loses the producer's state twice (UNKNOWN_PRODUCER_ID: a new epoch each time, KIP-360),
 // then a leader moves, the connection drops and a request times out on the broker. Every record is
-// acknowledged exactly once, in key order per partition, and a real consumer reads each one once.
+// acknowledged exactly once, in order, and a real consumer reads each one once. One partition and
+// one batch, so that each scripted fault meets that batch (with several partitions, a batch stamped
+// before the first bump could take the second fault, and one bump would rightly serve both).
 CAF_TEST(lost producer state costs an epoch and no record) {
   std::optional<background_process> mock;
-  auto address = start_fault_cluster(mock, {"1", "faults", "3", "0=59,59,6,-195,7"});
+  auto address = start_fault_cluster(mock, {"1", "faults", "1", "0=59,59,6,-195,7"});
   CAF_REQUIRE(!address.empty());
   caf::actor_system_config cfg;
   register_types(cfg);
@@ -75,7 +77,7 @@ CAF_TEST(lost producer state costs an epoch and no record) {
                                        {"retry.backoff.ms", "10"}, {"retry.backoff.max.ms", "50"}});
   CAF_REQUIRE(producer);
   std::vector<producer_record> records;
-  for (int i = 0; i < 600; ++i)
+  for (int i = 0; i < 300; ++i) // about 8 KiB: one batch
     records.push_back(make_record("faults", "key-" + std::to_string(i), "value-" + std::to_string(i)));
   auto reports = send_all(sys, *producer, records, send_mode::batched);
   std::map<int32_t, std::vector<int64_t>> offsets;
