@@ -38,6 +38,7 @@ struct metadata_state {
   std::map<int32_t, connection_actor> connections; // broker node id -> connection (< 0: bootstrap)
   std::map<int32_t, std::pair<std::string, int32_t>> addresses;
   std::map<std::string, cached_topic> topics;
+  std::map<std::string, clock_type::time_point> last_asked; // metadata.max.idle.ms drops the quiet ones
   std::map<std::string, std::vector<topic_waiter>> waiters;
   bool fetching = false;
   bool fetch_again = false;
@@ -133,6 +134,8 @@ void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
   for (auto& t : resp.topics) {
     if (!t.name)
       continue;
+    if (!st.last_asked.count(*t.name))
+      continue; // dropped as idle while the request was out
     cached_topic c;
     c.fetched_at = now;
     c.error_code = t.error_code;
@@ -207,6 +210,21 @@ void answer_waiters(self_ptr self) {
   }
 }
 
+// Topics nobody asked about for metadata.max.idle.ms leave the cache and the Metadata requests
+// (asking again brings them back, as a send to an idle topic does in Java).
+void forget_idle_topics(self_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (auto i = st.last_asked.begin(); i != st.last_asked.end();) {
+    if (now - i->second > st.config.metadata_max_idle && !st.waiters.count(i->first)) {
+      st.topics.erase(i->first);
+      i = st.last_asked.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
 void fetch(self_ptr self) {
   auto& st = self->state;
   if (st.fetching) {
@@ -217,6 +235,7 @@ void fetch(self_ptr self) {
   st.fetch_again = false;
   protocol::metadata_request req;
   req.allow_auto_topic_creation = false;
+  forget_idle_topics(self);
   std::set<std::string> names;
   for (auto& [name, _] : st.waiters)
     names.insert(name);
@@ -300,6 +319,7 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
   return {
     [=](topic_atom, std::string& topic, bool stale) -> caf::result<topic_metadata> {
       auto& s = self->state;
+      s.last_asked[topic] = self->clock().now();
       auto c = s.topics.find(topic);
       if (!stale && c != s.topics.end() && c->second.error_code == 0 && complete(c->second.metadata)
           && self->clock().now() - c->second.fetched_at < s.config.metadata_max_age)

@@ -26,6 +26,7 @@ struct fake_log {
   std::vector<producer_identity> identity_requests;         // InitProducerId requests (id, epoch) seen
   int16_t new_producer_epoch = 0;                           // the epoch InitProducerId answers with
   int metadata_requests = 0;                                // Metadata requests the fake brokers answered
+  std::vector<std::vector<std::string>> metadata_topics;    // the topics each of them asked for
   int lease_requests = 0;                                  // sticky leases the fake partitioner gave out
   std::vector<leader_hint> leader_hints;                    // KIP-951 hints the metadata actor got
   caf::actor hinted_leader;                                 // where the fake metadata sends them
@@ -74,6 +75,9 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
     // One broker (node 1, leader of everything); a topic not in log->topics is unknown.
     [=](protocol::metadata_request& req) {
       ++log->metadata_requests;
+      log->metadata_topics.emplace_back();
+      for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{}))
+        log->metadata_topics.back().push_back(t.name.value_or(""));
       protocol::metadata_response r;
       r.brokers.push_back({1, "127.0.0.1", 9092, std::nullopt});
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{})) {

@@ -341,6 +341,26 @@ CAF_TEST(keyed records go to the java partition without a lease) {
   CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{2});
 }
 
+// metadata.max.idle.ms: a topic nobody sent to for that long drops out of the Metadata requests.
+CAF_TEST(an idle topic leaves the metadata requests) {
+  log->topics["other"] = 1;
+  log->topics["third"] = 1;
+  auto client = spawn({{"metadata.max.idle.ms", "5000"}});
+  self->send(client, send_atom::value, record("orders"));
+  linger();
+  advance_time(1s);
+  self->send(client, send_atom::value, record("other")); // "orders" asked 1 s ago: still refreshed
+  linger();
+  CAF_REQUIRE_GREATER_OR_EQUAL(log->metadata_topics.size(), 2u);
+  CAF_CHECK_EQUAL(log->metadata_topics.back(), (std::vector<std::string>{"orders", "other"}));
+  advance_time(5s);
+  self->send(client, send_atom::value, record("third")); // both others quiet for 5 s and more
+  linger();
+  CAF_CHECK_EQUAL(log->metadata_topics.back(), std::vector<std::string>{"third"});
+  acknowledge_all();
+  CAF_CHECK_EQUAL(replies().size(), 3u);
+}
+
 // KIP-951 through the real metadata actor: the hint names a broker the cluster view did not list,
 // with its endpoint; the retry goes to a new connection to it, and no Metadata request is needed.
 CAF_TEST(a leader hint with an endpoint connects to the new leader) {
