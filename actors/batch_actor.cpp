@@ -512,6 +512,10 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
       st.held.clear();
       self->quit();
     },
+    [=](leader_atom, connection_actor& leader) {
+      self->state.settings.leader = std::move(leader);
+      maybe_send(self);
+    },
     [=](producer_id_atom, producer_identity id) {
       auto& st = self->state;
       st.awaiting_identity = false;

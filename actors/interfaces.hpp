@@ -127,6 +127,10 @@ struct producer_identity {
   int16_t epoch = -1;
 };
 
+// Who hears about fresh topic views: the metadata actor pushes a topic's metadata whenever a
+// refresh (asked for by anyone) changed one of its partitions' leaders.
+using metadata_listener = caf::typed_actor<caf::reacts_to<topic_atom, topic_metadata>>;
+
 // The cluster view: topic metadata on request (cached until metadata.max.age.ms, refreshed when a
 // caller says it is stale, concurrent refreshes coalesced), broker connections, producer ids.
 using metadata_actor = caf::typed_actor<
@@ -179,6 +183,8 @@ using batch_actor = caf::typed_actor<
   caf::replies_to<append_many_atom, std::vector<producer_record>, std::vector<int32_t>>::with<
     std::vector<delivery_report>>,
   caf::reacts_to<flush_atom>,
+  // the partition's leader moved (a refresh another partition asked for showed it)
+  caf::reacts_to<leader_atom, connection_actor>,
   // the producer's identity changed (KIP-360 epoch bump): unacknowledged batches are restamped
   caf::reacts_to<producer_id_atom, producer_identity>,
   // the producer is closing: fail whatever is not acknowledged yet, then stop
@@ -191,6 +197,7 @@ using batch_actor = caf::typed_actor<
 // requests for a new epoch when the broker lost or rejected the producer's sequence state (KIP-360).
 using producer_internal_actor = producer_actor::extend<
   caf::reacts_to<batch_done_atom, std::string, int32_t, batch_outcome>,
+  caf::reacts_to<topic_atom, topic_metadata>, // pushed by the metadata actor (metadata_listener)
   caf::reacts_to<bump_epoch_atom, producer_identity>,
   caf::reacts_to<expire_atom>>;
 

@@ -46,6 +46,7 @@ struct metadata_state {
   size_t rotation = 0;
   std::string last_fetch_error;
   std::vector<pid_waiter> pid_retries;
+  metadata_listener listener;
 
   static inline const char* name = "cafka.metadata";
 };
@@ -120,6 +121,16 @@ void expire_waiters(self_ptr self) {
 
 void fetch(self_ptr self);
 
+// Whether a partition got another leader (or the topic another partition count).
+bool leaders_moved(const topic_metadata& before, const topic_metadata& after) {
+  if (before.partitions.size() != after.partitions.size())
+    return true;
+  for (size_t i = 0; i < after.partitions.size(); ++i)
+    if (before.partitions[i].leader_id != after.partitions[i].leader_id)
+      return true;
+  return false;
+}
+
 void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
   auto& st = self->state;
   for (auto& b : resp.brokers) {
@@ -162,7 +173,12 @@ void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
       c.metadata.partitions.clear();
     if (t.error_code != 0)
       st.last_fetch_error = std::string(protocol::error_info(t.error_code).name) + " for " + *t.name;
-    st.topics[*t.name] = std::move(c);
+    auto& cached = st.topics[*t.name];
+    bool moved = st.listener && t.error_code == 0 && complete(c.metadata) && cached.error_code == 0
+                 && complete(cached.metadata) && leaders_moved(cached.metadata, c.metadata);
+    cached = std::move(c);
+    if (moved)
+      self->send(st.listener, topic_atom::value, cached.metadata);
   }
 }
 
@@ -307,10 +323,12 @@ connection_factory real_connections(std::shared_ptr<network> net, std::shared_pt
   };
 }
 
-static metadata_actor::behavior_type metadata(self_ptr self, producer_config config, connection_factory connect) {
+static metadata_actor::behavior_type metadata(self_ptr self, producer_config config, connection_factory connect,
+                                              metadata_listener listener) {
   auto& st = self->state;
   st.config = std::move(config);
   st.connect = std::move(connect);
+  st.listener = std::move(listener);
   int32_t bootstrap_id = -1;
   for (auto& b : st.config.bootstrap_servers) {
     st.connections[bootstrap_id] = st.connect(self, settings_for(st.config, bootstrap_id, b.host, b.port));
@@ -354,8 +372,9 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
   };
 }
 
-metadata_actor spawn_metadata(caf::actor_system& sys, producer_config config, connection_factory connect) {
-  return sys.spawn(metadata, std::move(config), std::move(connect));
+metadata_actor spawn_metadata(caf::actor_system& sys, producer_config config, connection_factory connect,
+                              metadata_listener listener) {
+  return sys.spawn(metadata, std::move(config), std::move(connect), std::move(listener));
 }
 
 } // namespace cafka

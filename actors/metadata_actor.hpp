@@ -16,6 +16,8 @@ using connection_factory = std::function<connection_actor(caf::local_actor* pare
 connection_factory real_connections(std::shared_ptr<network> net,
                                     std::shared_ptr<std::atomic<int64_t>> in_flight_gauge = nullptr);
 
-metadata_actor spawn_metadata(caf::actor_system& sys, producer_config config, connection_factory connect);
+// `listener` (may be empty) hears of every topic whose leaders a refresh changed.
+metadata_actor spawn_metadata(caf::actor_system& sys, producer_config config, connection_factory connect,
+                              metadata_listener listener = {});
 
 } // namespace cafka

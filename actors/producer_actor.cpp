@@ -329,6 +329,24 @@ void request_identity(self_ptr self) {
       });
 }
 
+// A refresh showed leaders moving: the cached view (partition availability) follows, and every
+// batch actor whose partition moved gets its new leader before its next send can fail.
+void adopt_topic_view(self_ptr self, topic_metadata md) {
+  auto& st = self->state;
+  auto known = st.topics.find(md.topic);
+  if (known == st.topics.end())
+    return; // not a topic of ours (any more)
+  for (auto& p : md.partitions) {
+    auto b = st.batches.find({md.topic, p.partition});
+    auto idx = static_cast<size_t>(p.partition);
+    bool moved = idx >= known->second.partitions.size() || known->second.partitions[idx].leader_id != p.leader_id;
+    if (b != st.batches.end() && moved && p.leader)
+      self->send(b->second, leader_atom::value, p.leader);
+  }
+  st.topics_fetched[md.topic] = self->clock().now();
+  known->second = std::move(md);
+}
+
 // Hands a new identity to every batch actor, which restamps what is not acknowledged yet.
 void adopt_identity(self_ptr self, producer_identity id) {
   auto& st = self->state;
@@ -563,7 +581,8 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
   st.partitioner = st.settings.sticky_partitions ? st.settings.sticky_partitions
                                                  : spawn_partitioner(self->system(), ps);
   self->link_to(st.partitioner);
-  st.metadata = spawn_metadata(self->system(), c, st.settings.connections);
+  st.metadata = spawn_metadata(self->system(), c, st.settings.connections,
+                               caf::actor_cast<metadata_listener>(self));
   self->link_to(st.metadata);
   if (c.enable_idempotence)
     request_identity(self);
@@ -713,6 +732,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
         process_waiting(self);
     },
     [=](bump_epoch_atom, producer_identity seen) { bump_epoch(self, seen); },
+    [=](topic_atom, topic_metadata& md) { adopt_topic_view(self, std::move(md)); },
     [=](expire_atom) {
       self->state.expiry_scheduled = false;
       process_waiting(self);

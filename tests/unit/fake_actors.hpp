@@ -7,6 +7,7 @@
 #include "actors/interfaces.hpp"
 
 #include <map>
+#include <set>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@ struct fake_log {
   std::vector<caf::expected<record_metadata>> replies;     // to send / append, in arrival order
   std::vector<std::vector<delivery_report>> group_replies; // to send_batch / append_many
   std::map<std::string, int32_t> topics;                   // what the fake cluster's metadata lists
+  std::map<std::pair<std::string, int32_t>, int32_t> leaders; // a partition's leader when not node 1
   std::vector<caf::actor> connections;                     // spawned through fake_connections()
   std::vector<producer_identity> bump_requests;             // identities batch actors asked to replace
   std::vector<producer_identity> identity_requests;         // InitProducerId requests (id, epoch) seen
@@ -72,14 +74,19 @@ fake_connections(std::shared_ptr<fake_log> log) {
 // Produce request from inside the actor; actor_cast it to connection_actor for the others.
 inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_ptr<fake_log> log) {
   return {
-    // One broker (node 1, leader of everything); a topic not in log->topics is unknown.
+    // Node 1 leads every partition not in log->leaders (node N listens on port 9091 + N); a topic
+    // not in log->topics is unknown.
     [=](protocol::metadata_request& req) {
       ++log->metadata_requests;
       log->metadata_topics.emplace_back();
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{}))
         log->metadata_topics.back().push_back(t.name.value_or(""));
       protocol::metadata_response r;
-      r.brokers.push_back({1, "127.0.0.1", 9092, std::nullopt});
+      std::set<int32_t> nodes{1};
+      for (auto& [_, node] : log->leaders)
+        nodes.insert(node);
+      for (auto node : nodes)
+        r.brokers.push_back({node, "127.0.0.1", 9091 + node, std::nullopt});
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{})) {
         protocol::metadata_response::topic out;
         out.name = t.name;
@@ -87,8 +94,11 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
         if (known == log->topics.end())
           out.error_code = 3; // UNKNOWN_TOPIC_OR_PARTITION
         else
-          for (int32_t p = 0; p < known->second; ++p)
-            out.partitions.push_back({0, p, 1, 0, {1}, {1}, {}});
+          for (int32_t p = 0; p < known->second; ++p) {
+            auto moved = log->leaders.find({known->first, p});
+            int32_t leader = moved == log->leaders.end() ? 1 : moved->second;
+            out.partitions.push_back({0, p, leader, leader == 1 ? 0 : 1, {leader}, {leader}, {}});
+          }
         r.topics.push_back(std::move(out));
       }
       return r;
@@ -166,6 +176,7 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [=](metrics_atom) -> caf::result<producer_metrics> { return unused(); },
     [=](batch_done_atom, std::string&, int32_t, batch_outcome& o) { log->outcomes.push_back(o); },
     [=](bump_epoch_atom, producer_identity seen) { log->bump_requests.push_back(seen); },
+    [](topic_atom, topic_metadata&) {},
     [](expire_atom) {},
   };
 }

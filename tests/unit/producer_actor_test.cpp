@@ -361,6 +361,49 @@ CAF_TEST(an idle topic leaves the metadata requests) {
   CAF_CHECK_EQUAL(replies().size(), 3u);
 }
 
+// The metadata actor pushes a refresh that moved leaders; the producer actor tells every batch actor
+// whose partition moved, so partition 1 goes straight to its new leader without failing first.
+CAF_TEST(a refresh that shows moved leaders reaches every batch actor of the topic) {
+  auto client = spawn({});
+  for (int32_t p : {0, 1}) {
+    auto r = record("orders");
+    r.partition = p;
+    self->send(client, send_atom::value, r);
+  }
+  linger();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  acknowledge_all();
+  CAF_REQUIRE_EQUAL(replies().size(), 2u);
+  log->leaders[{"orders", 0}] = 2;
+  log->leaders[{"orders", 1}] = 2;
+  auto to_partition = [&](int32_t p) {
+    auto r = record("orders");
+    r.partition = p;
+    self->send(client, send_atom::value, r);
+    linger();
+  };
+  to_partition(0); // still sent to node 1, which answers that it no longer leads
+  CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
+  auto requests_before = log->metadata_requests;
+  answer(2, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "moved"));
+  consume_messages();
+  CAF_CHECK_EQUAL(log->metadata_requests, requests_before + 1);
+  auto node2 = log->connections.back().address(); // connected by that refresh
+  advance_time(1s); // retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 4u);
+  CAF_CHECK(log->produced_by[3] == node2);
+  to_partition(1); // never failed, yet already knows its new leader
+  CAF_REQUIRE_EQUAL(log->produced.size(), 5u);
+  CAF_CHECK(log->produced_by[4] == node2);
+  CAF_CHECK_EQUAL(log->metadata_requests, requests_before + 1);
+  acknowledge_all();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  for (auto& r : got)
+    CAF_CHECK(r.engaged());
+}
+
 // KIP-951 through the real metadata actor: the hint names a broker the cluster view did not list,
 // with its endpoint; the retry goes to a new connection to it, and no Metadata request is needed.
 CAF_TEST(a leader hint with an endpoint connects to the new leader) {
