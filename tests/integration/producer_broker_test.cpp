@@ -207,6 +207,34 @@ CAF_TEST(a record over max request size fails alone) {
   close(p);
 }
 
+// A topic with message.timestamp.type=LogAppendTime: the broker stamps the batch, and each reply
+// carries the broker's time (not the record's), the same time a real consumer reads.
+CAF_TEST(log append time topics reply with the timestamp of the broker) {
+  auto topic = unique_topic("log-append");
+  create_topic(topic, 1, {"message.timestamp.type=LogAppendTime"});
+  auto producer = spawn({});
+  auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<producer_record> records;
+  for (int i = 0; i < 20; ++i) {
+    auto r = make_record(topic, "k" + std::to_string(i), "v");
+    r.timestamp = 1000 + i; // what the broker overrides
+    records.push_back(std::move(r));
+  }
+  auto reports = send_all(*sys, producer, records);
+  auto consumed = consume_at_least(topic, records.size());
+  CAF_REQUIRE_EQUAL(consumed.size(), records.size());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    if (reports[i].error)
+      CAF_FAIL("record " << i << " failed: " << sys->render(reports[i].error));
+    auto& md = reports[i].metadata;
+    CAF_CHECK_GREATER_OR_EQUAL(md.timestamp, before);
+    CAF_CHECK_EQUAL(consumed[static_cast<size_t>(md.offset)].timestamp_type, "logappend");
+    CAF_CHECK_EQUAL(consumed[static_cast<size_t>(md.offset)].timestamp, md.timestamp);
+  }
+  close(producer);
+}
+
 CAF_TEST(a bad property fails the spawn naming it) {
   auto p = spawn_producer(*sys, {{"bootstrap.servers", bootstrap()}, {"linger.ms", "soon"}});
   CAF_REQUIRE(!p);
