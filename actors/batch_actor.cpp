@@ -47,7 +47,7 @@ struct closed_batch {
   std::shared_ptr<const protocol::byte_buffer> bytes;
   std::vector<pending_record> records;
   clock_type::time_point created;
-  clock_type::time_point first_sent{};
+  clock_type::time_point last_sent{}; // the attempt that the acknowledgement answers
   int64_t accounted_bytes = 0;
   int64_t uncompressed_bytes = 0;
   int32_t attempts = 0;
@@ -177,7 +177,7 @@ void complete(self_ptr self, closed_batch& b, const produce_result& r) {
   o.retried = b.attempts > 1 ? static_cast<int32_t>(b.records.size()) : 0;
   o.sent_bytes = static_cast<int64_t>(b.bytes->size());
   o.uncompressed_bytes = b.uncompressed_bytes;
-  o.latency_us = duration_cast<microseconds>(self->clock().now() - b.first_sent).count();
+  o.latency_us = duration_cast<microseconds>(self->clock().now() - b.last_sent).count();
   report(self, o);
 }
 
@@ -339,8 +339,7 @@ void on_failure(self_ptr self, uint64_t batch_id, const caf::error& err) {
 void send(self_ptr self, closed_batch b) {
   auto& st = self->state;
   auto& s = st.settings;
-  if (b.attempts == 0)
-    b.first_sent = self->clock().now();
+  b.last_sent = self->clock().now();
   ++b.attempts;
   produce_batch pb{s.topic, s.partition, b.bytes, static_cast<int32_t>(b.records.size())};
   uint64_t id = b.id;

@@ -172,7 +172,7 @@ struct batch_outcome {
   int32_t retried = 0;
   int64_t sent_bytes = 0;
   int64_t uncompressed_bytes = 0;
-  int64_t latency_us = 0; // from first send of the batch to its acknowledgement
+  int64_t latency_us = 0; // request latency: the acknowledged attempt's send to its answer
 };
 
 // One actor per partition: appends records into the open batch, closes it at batch.size or after

@@ -270,6 +270,29 @@ CAF_TEST(idempotent batches carry contiguous sequences) {
   }
 }
 
+// Request latency, as Java's request-latency-avg: the acknowledged attempt's send to its answer,
+// without the earlier failed attempt and the backoff before the retry.
+CAF_TEST(latency counts the answered attempt only) {
+  auto b = spawn(settings());
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  consume_messages();
+  advance_time(50ms);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  advance_time(40ms);
+  answer(0, broker_answer(protocol::errc::not_enough_replicas));
+  consume_messages();
+  advance_time(200ms); // backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  advance_time(30ms);
+  answer(1, broker_answer(0, 7));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->outcomes.size(), 1u);
+  CAF_CHECK_EQUAL(log->outcomes[0].latency_us, 30000);
+  CAF_CHECK_EQUAL(log->outcomes[0].retried, 1);
+}
+
 // KIP-951: the broker names the new leader; the batch goes there without a Metadata refresh.
 CAF_TEST(a leader hint sends the retry to the new leader without a metadata refresh) {
   auto other = sys.spawn(fake_connection, log);
