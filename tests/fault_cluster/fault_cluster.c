@@ -5,7 +5,7 @@
  * Each API_KEY=... makes the next requests of that API (0 = Produce, 22 = InitProducerId, ...) fail
  * with those Kafka error codes, one per request, in order; -195 drops the connection instead of
  * answering; CODE@MS makes broker 1 answer with CODE (0: success) after MS milliseconds.
- * Prints the bootstrap servers on the first line, then runs until SIGINT/SIGTERM. */
+ * Prints the bootstrap servers on the first line, then takes commands on stdin (see main). */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -14,9 +14,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t running = 1;
-static void stop(int sig) { (void)sig; running = 0; }
 
 /* "0=59,59,6" pushes 59, 59, 6 for ApiKey 0 on the cluster; an item with "@MS" ("0=0@1500") is
  * answered by broker 1 after MS milliseconds instead. Returns 0 on success. */
@@ -79,10 +76,20 @@ int main(int argc, char **argv) {
     }
   printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
   fflush(stdout);
-  signal(SIGINT, stop);
-  signal(SIGTERM, stop);
-  while (running)
-    pause();
+  /* Commands on stdin, one per line, each answered with "ok" or "error: ...":
+   *   leader TOPIC PARTITION BROKER    the partition's leadership moves to that broker
+   * The cluster ends with its stdin (the test closed it, or died). */
+  char line[512];
+  while (fgets(line, sizeof line, stdin)) {
+    char topic[256];
+    int partition = 0, broker = 0;
+    if (sscanf(line, "leader %255s %d %d", topic, &partition, &broker) == 3)
+      printf(rd_kafka_mock_partition_set_leader(mc, topic, partition, broker) ? "error: no such partition or broker\n"
+                                                                               : "ok\n");
+    else
+      printf("error: unknown command: %s", line);
+    fflush(stdout);
+  }
   rd_kafka_mock_cluster_destroy(mc);
   rd_kafka_destroy(rk);
   return 0;

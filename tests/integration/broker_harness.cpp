@@ -15,6 +15,7 @@
 #include <csignal>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -282,12 +283,15 @@ std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n
 }
 
 background_process::background_process(std::vector<std::string> args) {
-  int fds[2];
-  CAF_REQUIRE_EQUAL(pipe(fds), 0);
+  // Close-on-exec pipes: only this child gets their ends (as its stdin and stdout), so its stdin
+  // ends when this object closes it, not when some later child does.
+  int fds[2], in_fds[2];
+  CAF_REQUIRE_EQUAL(pipe2(fds, O_CLOEXEC), 0);
+  CAF_REQUIRE_EQUAL(pipe2(in_fds, O_CLOEXEC), 0);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  posix_spawn_file_actions_adddup2(&actions, in_fds[0], 0);
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -295,7 +299,15 @@ background_process::background_process(std::vector<std::string> args) {
   CAF_REQUIRE_EQUAL(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
+  close(in_fds[0]);
   out = fdopen(fds[0], "r");
+  in = fdopen(in_fds[1], "w");
+}
+
+void background_process::write_line(const std::string& line) {
+  CAF_REQUIRE(in != nullptr);
+  std::fputs((line + "\n").c_str(), in);
+  std::fflush(in);
 }
 
 std::string background_process::read_line() {
@@ -312,6 +324,8 @@ int background_process::signal_and_wait(int sig) {
 }
 
 background_process::~background_process() {
+  if (in)
+    fclose(in);
   if (pid > 0)
     signal_and_wait(SIGKILL);
   if (out)

@@ -51,11 +51,12 @@ std::vector<consumed_record> consume_all(const std::string& topic, const std::st
 std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n,
                                               std::chrono::seconds deadline = std::chrono::seconds{20});
 
-// A program started in the background (args[0] is its path), its stdout on a pipe; killed on
-// destruction if still running.
+// A program started in the background (args[0] is its path), its stdin and stdout on pipes;
+// killed on destruction if still running.
 struct background_process {
   pid_t pid = -1;
   FILE* out = nullptr;
+  FILE* in = nullptr;
 
   explicit background_process(std::vector<std::string> args);
   ~background_process();
@@ -64,6 +65,8 @@ struct background_process {
 
   // The next line of its stdout ("" at its end).
   std::string read_line();
+  // A line to its stdin.
+  void write_line(const std::string& line);
   // Sends the signal and reaps it; returns the wait status.
   int signal_and_wait(int sig);
 };

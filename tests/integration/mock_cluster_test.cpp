@@ -5,8 +5,10 @@
 #include "integration/broker_harness.hpp"
 #include "integration/send_all.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 using namespace cafka;
@@ -136,6 +138,60 @@ CAF_TEST(requests the broker holds count as in flight) {
                 [&](caf::error& err) { CAF_FAIL("send: " << sys.render(err)); },
                 caf::after(std::chrono::seconds{20}) >> [] { CAF_FAIL("no acknowledgement"); });
   CAF_CHECK_EQUAL(in_flight(), 0);
+  self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
+    .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
+}
+
+// Every partition's leader moves to another broker between two waves of records: the second wave's
+// first Produce requests meet NOT_LEADER_OR_FOLLOWER, the producer refreshes once and follows. No
+// record is lost or written twice: offsets stay contiguous per partition across both waves, and a
+// real consumer reads every key once.
+CAF_TEST(partition leaders moving between waves lose no record) {
+  std::optional<background_process> mock;
+  auto address = start_fault_cluster(mock, {"3", "moving", "3"});
+  CAF_REQUIRE(!address.empty());
+  auto move_leaders = [&](int shift) {
+    for (int p = 0; p < 3; ++p) {
+      mock->write_line("leader moving " + std::to_string(p) + " " + std::to_string((p + shift) % 3 + 1));
+      CAF_REQUIRE_EQUAL(mock->read_line(), "ok\n");
+    }
+  };
+  move_leaders(0); // partition p led by broker p + 1
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  caf::actor_system sys{cfg};
+  auto producer = spawn_producer(sys, {{"bootstrap.servers", address}, {"retry.backoff.ms", "10"}});
+  CAF_REQUIRE(producer);
+  std::map<int32_t, std::vector<int64_t>> offsets;
+  size_t sent = 0;
+  for (int wave = 0; wave < 2; ++wave) {
+    if (wave == 1)
+      move_leaders(1); // partition p now led by broker (p + 1) % 3 + 1
+    std::vector<producer_record> records;
+    for (int i = 0; i < 300; ++i)
+      records.push_back(make_record("moving", "key-" + std::to_string(sent + static_cast<size_t>(i)), "v"));
+    sent += records.size();
+    for (auto& report : send_all(sys, *producer, records)) {
+      if (report.error)
+        CAF_FAIL("wave " << wave << ": " << sys.render(report.error));
+      offsets[report.metadata.partition].push_back(report.metadata.offset);
+    }
+  }
+  for (auto& [partition, got] : offsets) {
+    std::sort(got.begin(), got.end());
+    for (size_t k = 0; k < got.size(); ++k)
+      CAF_CHECK_EQUAL(got[k], static_cast<int64_t>(k));
+  }
+  auto consumed = consume_all("moving", address);
+  CAF_REQUIRE_EQUAL(consumed.size(), sent);
+  std::set<std::string> keys;
+  for (auto& c : consumed)
+    keys.insert(std::string(c.key.data.begin(), c.key.data.end()));
+  CAF_CHECK_EQUAL(keys.size(), sent);
+  caf::scoped_actor self{sys};
+  self->request(*producer, std::chrono::seconds{10}, metrics_atom::value)
+    .receive([](producer_metrics& m) { CAF_CHECK_GREATER(m.records_retried, 0u); }, // the move was met
+             [&](caf::error& err) { CAF_FAIL("metrics: " << sys.render(err)); });
   self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
     .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
 }
