@@ -79,6 +79,7 @@ struct batch_state {
   bool expiry_scheduled = false;
   bool awaiting_identity = false; // asked the producer for a new epoch (KIP-360)
   bool restamp_due = false;       // a new identity arrived; restamp once nothing is in flight
+  bool lost_state = false;        // the broker lost this partition's sequence state: restamp all
   std::mt19937 random{std::random_device{}()};
 
   static inline const char* name = "cafka.batch";
@@ -265,16 +266,21 @@ bool same_identity(const producer_identity& a, const producer_identity& b) {
   return a.id == b.id && a.epoch == b.epoch;
 }
 
-// Once a new identity arrived and nothing stamped with the old one is in flight, every queued batch
-// gets the new producer id/epoch and sequence numbers from 0, in order (KIP-360): the broker starts
-// a new epoch's sequence at 0. Bytes are copied first: a timed-out request may still hold the old ones.
+// Once a new identity arrived and nothing stamped with the old one is in flight, queued batches get
+// the new producer id/epoch and sequence numbers from 0, in order (KIP-360): the broker starts a new
+// epoch's sequence at 0. Where the broker still knows the old epoch (another partition lost its
+// state), a batch sent before keeps its old stamp, as in Java: its retry is then deduplicated if an
+// earlier attempt did get written. Bytes are copied first: a timed-out request may still hold them.
 void restamp_if_due(self_ptr self) {
   auto& st = self->state;
   if (!st.restamp_due || !st.in_flight.empty())
     return;
   requeue_held(self);
+  bool keep_sent = !st.lost_state;
   int32_t sequence = 0;
   for (auto& b : st.ready) {
+    if (keep_sent && b.attempts > 0)
+      continue; // sent under the old epoch: goes again as it was, before any new-epoch batch
     auto bytes = *b.bytes;
     protocol::restamp_record_batch(bytes, {st.settings.identity.id, st.settings.identity.epoch, sequence, false});
     b.bytes = std::make_shared<const protocol::byte_buffer>(std::move(bytes));
@@ -284,6 +290,7 @@ void restamp_if_due(self_ptr self) {
   }
   st.next_sequence = sequence;
   st.restamp_due = false;
+  st.lost_state = false;
 }
 
 // Whether the broker no longer knows the producer's sequence state for this partition, so only a
@@ -324,6 +331,10 @@ void on_failure(self_ptr self, uint64_t batch_id, const caf::error& err) {
       st.awaiting_identity = true;
       self->send(s.producer, bump_epoch_atom::value, b.stamped);
     }
+    if (new_epoch || stale_stamp)
+      st.lost_state = true;
+    if (stale_stamp)
+      st.restamp_due = true; // a batch kept on the old epoch found the state gone here too
     st.held.push_back(std::move(b));
     requeue_held(self);
     restamp_if_due(self);
@@ -397,6 +408,14 @@ void maybe_send(self_ptr self) {
     if (expired(self, b.created)) {
       fail_records(self, b.records, b.accounted_bytes, expired_error(self, b));
       continue;
+    }
+    // A new-epoch batch waits until every batch still on the old epoch is acknowledged: the broker
+    // fences the old epoch once it saw the new one.
+    bool old_epoch_in_flight = std::any_of(st.in_flight.begin(), st.in_flight.end(),
+                                           [&](auto& x) { return !same_identity(x.stamped, s.identity); });
+    if (s.idempotent && same_identity(b.stamped, s.identity) && old_epoch_in_flight) {
+      st.ready.push_front(std::move(b));
+      break;
     }
     send(self, std::move(b));
   }

@@ -417,6 +417,67 @@ CAF_TEST(unknown producer id restamps every unacknowledged batch with the new ep
   CAF_CHECK_EQUAL(next.sequence, 3);
 }
 
+// Another partition lost its state; this one did not. Its batch that was already sent (and failed
+// retriably: written or not, unknown) goes again with its old epoch and sequence, so the broker can
+// deduplicate it; only the never-sent batch takes the new epoch, and only after the old one is in.
+CAF_TEST(a bump from another partition keeps sent batches on the old epoch) {
+  auto b = spawn(idempotent_settings());
+  self->send(b, append_atom::value, record(0, 80), int32_t{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  answer(0, broker_answer(protocol::errc::not_enough_replicas));
+  self->send(b, append_atom::value, record(1, 80), int32_t{200}); // closed, not sent: a retry is pending
+  consume_messages();
+  CAF_CHECK(log->bump_requests.empty());
+  self->send(caf::actor_cast<caf::actor>(spawned[0]), producer_id_atom::value, producer_identity{77, 4});
+  consume_messages();
+  advance_time(1s); // retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u); // the retry alone: the new-epoch batch waits for it
+  auto retry = stamp_of(log->produced[1].first);
+  CAF_CHECK_EQUAL(retry.epoch, 3);
+  CAF_CHECK_EQUAL(retry.sequence, 0);
+  answer(1, broker_answer(0, 10));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
+  auto fresh = stamp_of(log->produced[2].first);
+  CAF_CHECK_EQUAL(fresh.epoch, 4);
+  CAF_CHECK_EQUAL(fresh.sequence, 0);
+  answer(2, broker_answer(0, 11));
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_CHECK(got[0].engaged() && got[1].engaged());
+}
+
+// ... and when that old-epoch retry then finds this partition's state gone too, everything here is
+// restamped from sequence 0 (nothing was sent on the new epoch yet).
+CAF_TEST(an old epoch retry that finds the state gone restamps everything) {
+  auto b = spawn(idempotent_settings());
+  self->send(b, append_atom::value, record(0, 80), int32_t{200});
+  consume_messages();
+  answer(0, broker_answer(protocol::errc::not_enough_replicas));
+  self->send(b, append_atom::value, record(1, 80), int32_t{200});
+  consume_messages();
+  self->send(caf::actor_cast<caf::actor>(spawned[0]), producer_id_atom::value, producer_identity{77, 4});
+  consume_messages();
+  advance_time(1s);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  answer(1, broker_answer(protocol::errc::unknown_producer_id));
+  consume_messages();
+  CAF_CHECK(log->bump_requests.empty()); // already on the new epoch: no second bump
+  advance_time(1s);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 4u);
+  auto first = stamp_of(log->produced[2].first);
+  auto second = stamp_of(log->produced[3].first);
+  CAF_CHECK_EQUAL(first.epoch, 4);
+  CAF_CHECK_EQUAL(first.sequence, 0);
+  CAF_CHECK_EQUAL(second.epoch, 4);
+  CAF_CHECK_EQUAL(second.sequence, 1);
+}
+
 CAF_TEST(an out of order sequence that no failed predecessor explains asks for a new epoch) {
   auto b = spawn(idempotent_settings());
   self->send(b, append_atom::value, record(0, 80), int32_t{200});
