@@ -129,6 +129,11 @@ void fail_records(self_ptr self, std::vector<pending_record>& records, int64_t a
 void maybe_send(self_ptr self);
 void schedule_expiry(self_ptr self);
 
+// The sequence after `records` records from `sequence`: Kafka's sequences wrap at INT32_MAX.
+int32_t sequence_after(int32_t sequence, size_t records) {
+  return static_cast<int32_t>((static_cast<int64_t>(sequence) + static_cast<int64_t>(records)) % INT32_MAX);
+}
+
 // Closes the open batch: compresses it, stamps producer id and sequence, queues it for sending.
 void close_open(self_ptr self) {
   auto& st = self->state;
@@ -151,7 +156,7 @@ void close_open(self_ptr self) {
     return;
   }
   if (s.idempotent)
-    st.next_sequence = static_cast<int32_t>((static_cast<int64_t>(st.next_sequence) + count) % INT32_MAX);
+    st.next_sequence = sequence_after(st.next_sequence, static_cast<size_t>(count));
   closed_batch cb;
   cb.id = ob.id;
   cb.bytes = std::make_shared<const protocol::byte_buffer>(std::move(*bytes));
@@ -262,10 +267,6 @@ void requeue_held(self_ptr self) {
   self->delayed_send(self, backoff_for(self, attempts), retry_atom::value);
 }
 
-bool same_identity(const producer_identity& a, const producer_identity& b) {
-  return a.id == b.id && a.epoch == b.epoch;
-}
-
 // Once a new identity arrived and nothing stamped with the old one is in flight, queued batches get
 // the new producer id/epoch and sequence numbers from 0, in order (KIP-360): the broker starts a new
 // epoch's sequence at 0. Where the broker still knows the old epoch (another partition lost its
@@ -286,7 +287,7 @@ void restamp_if_due(self_ptr self) {
     b.bytes = std::make_shared<const protocol::byte_buffer>(std::move(bytes));
     b.base_sequence = sequence;
     b.stamped = st.settings.identity;
-    sequence = static_cast<int32_t>((static_cast<int64_t>(sequence) + static_cast<int64_t>(b.records.size())) % INT32_MAX);
+    sequence = sequence_after(sequence, b.records.size());
   }
   st.next_sequence = sequence;
   st.restamp_due = false;
@@ -320,7 +321,7 @@ void on_failure(self_ptr self, uint64_t batch_id, const caf::error& err) {
   bool sequence_error = code == out_of_order_sequence_number || code == unknown_producer_id
                         || code == invalid_producer_epoch;
   // Stamped before the identity changed: its sequence errors go away with the restamp.
-  bool stale_stamp = s.idempotent && sequence_error && !same_identity(b.stamped, s.identity);
+  bool stale_stamp = s.idempotent && sequence_error && b.stamped != s.identity;
   bool new_epoch = !stale_stamp && needs_new_epoch(self, b, code);
   bool out_of_order_after_failure = code == out_of_order_sequence_number && !st.held.empty();
   bool retriable = is_retriable(err) || out_of_order_after_failure || stale_stamp || new_epoch;
@@ -411,9 +412,8 @@ void maybe_send(self_ptr self) {
     }
     // A new-epoch batch waits until every batch still on the old epoch is acknowledged: the broker
     // fences the old epoch once it saw the new one.
-    bool old_epoch_in_flight = std::any_of(st.in_flight.begin(), st.in_flight.end(),
-                                           [&](auto& x) { return !same_identity(x.stamped, s.identity); });
-    if (s.idempotent && same_identity(b.stamped, s.identity) && old_epoch_in_flight) {
+    if (s.idempotent && b.stamped == s.identity
+        && std::any_of(st.in_flight.begin(), st.in_flight.end(), [&](auto& x) { return x.stamped != s.identity; })) {
       st.ready.push_front(std::move(b));
       break;
     }
@@ -537,12 +537,10 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
     [=](producer_id_atom, producer_identity id) {
       auto& st = self->state;
       st.awaiting_identity = false;
-      if (!st.settings.idempotent || same_identity(id, st.settings.identity)) {
-        maybe_send(self);
-        return;
+      if (st.settings.idempotent && id != st.settings.identity) {
+        st.settings.identity = id;
+        st.restamp_due = true;
       }
-      st.settings.identity = id;
-      st.restamp_due = true;
       maybe_send(self);
     },
     [=](linger_atom, uint64_t id) {

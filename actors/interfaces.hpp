@@ -125,6 +125,8 @@ struct topic_metadata {
 struct producer_identity {
   int64_t id = -1;
   int16_t epoch = -1;
+
+  bool operator==(const producer_identity&) const = default;
 };
 
 // Who hears about fresh topic views: the metadata actor pushes a topic's metadata whenever a

@@ -131,16 +131,20 @@ bool leaders_moved(const topic_metadata& before, const topic_metadata& after) {
   return false;
 }
 
+// Records where a broker listens, with a new connection when that is news.
+void know_broker(self_ptr self, int32_t node_id, const std::string& host, int32_t port) {
+  auto& st = self->state;
+  auto known = st.addresses.find(node_id);
+  if (known != st.addresses.end() && known->second == std::make_pair(host, port))
+    return;
+  st.addresses[node_id] = {host, port};
+  st.connections[node_id] = st.connect(self, settings_for(st.config, node_id, host, static_cast<uint16_t>(port)));
+}
+
 void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
   auto& st = self->state;
-  for (auto& b : resp.brokers) {
-    auto known = st.addresses.find(b.node_id);
-    if (known != st.addresses.end() && known->second == std::make_pair(b.host, b.port))
-      continue;
-    st.addresses[b.node_id] = {b.host, b.port};
-    st.connections[b.node_id] =
-      st.connect(self, settings_for(st.config, b.node_id, b.host, static_cast<uint16_t>(b.port)));
-  }
+  for (auto& b : resp.brokers)
+    know_broker(self, b.node_id, b.host, b.port);
   auto now = self->clock().now();
   for (auto& t : resp.topics) {
     if (!t.name)
@@ -187,14 +191,8 @@ void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
 caf::expected<connection_actor> apply_leader_hint(self_ptr self, const std::string& topic, int32_t partition,
                                                   const leader_hint& hint) {
   auto& st = self->state;
-  if (!hint.host.empty() && hint.port > 0 && hint.port <= UINT16_MAX) {
-    auto known = st.addresses.find(hint.node_id);
-    if (known == st.addresses.end() || known->second != std::make_pair(hint.host, hint.port)) {
-      st.addresses[hint.node_id] = {hint.host, hint.port};
-      st.connections[hint.node_id] =
-        st.connect(self, settings_for(st.config, hint.node_id, hint.host, static_cast<uint16_t>(hint.port)));
-    }
-  }
+  if (!hint.host.empty() && hint.port > 0 && hint.port <= UINT16_MAX)
+    know_broker(self, hint.node_id, hint.host, hint.port);
   auto conn = st.connections.find(hint.node_id);
   if (hint.node_id < 0 || conn == st.connections.end())
     return make_error(errc::network_error, "no address for broker " + std::to_string(hint.node_id)

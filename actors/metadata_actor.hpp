@@ -11,8 +11,8 @@ namespace cafka {
 // connection_factory makes the connection for a broker; tests pass one that returns a fake.
 using connection_factory = std::function<connection_actor(caf::local_actor* parent, const connection_settings&)>;
 
-// The default factory: a real connection actor over net, linked to parent.
-// Connections over `net`; each adds its requests in flight to `in_flight_gauge` (may be null).
+// The default factory: real connection actors over `net`, linked to their parent; each adds its
+// requests in flight to `in_flight_gauge` (may be null).
 connection_factory real_connections(std::shared_ptr<network> net,
                                     std::shared_ptr<std::atomic<int64_t>> in_flight_gauge = nullptr);
 

@@ -362,7 +362,7 @@ void adopt_identity(self_ptr self, producer_identity id) {
 // One bump serves every partition, so requests naming an identity already replaced coalesce.
 void bump_epoch(self_ptr self, producer_identity seen) {
   auto& st = self->state;
-  if (seen.id != st.identity.id || seen.epoch != st.identity.epoch) {
+  if (seen != st.identity) {
     // Already bumped since that batch was stamped: the asker only needs the current identity.
     auto& asker = self->current_sender();
     if (asker && asker.get() != self->ctrl()) // not our own delayed retry
