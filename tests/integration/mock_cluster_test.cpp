@@ -3,6 +3,7 @@
 
 #include "actors/producer.hpp"
 #include "integration/broker_harness.hpp"
+#include "integration/producer_session.hpp"
 #include "integration/send_all.hpp"
 
 #include <algorithm>
@@ -25,16 +26,14 @@ CAF_TEST(an old peer is spoken to in the versions it knows) {
   address = address.substr(0, address.find_first_of(" \n"));
   CAF_REQUIRE(!address.empty());
 
-  caf::actor_system_config cfg;
-  register_types(cfg);
-  caf::actor_system sys{cfg};
+  producer_session session;
+  auto& sys = *session.sys;
   for (auto codec : {"none", "gzip", "snappy", "lz4", "zstd"}) {
-    auto producer = spawn_producer(sys, {{"bootstrap.servers", address}, {"compression.type", codec}});
-    CAF_REQUIRE(producer);
+    auto producer = session.spawn({{"bootstrap.servers", address}, {"compression.type", codec}});
     std::vector<producer_record> records;
     for (int i = 0; i < 300; ++i)
       records.push_back(make_record("mock-topic", "key-" + std::to_string(i), std::string("value")));
-    auto reports = send_all(sys, *producer, records);
+    auto reports = send_all(sys, producer, records);
     std::map<int32_t, int64_t> next_offset;
     for (size_t i = 0; i < reports.size(); ++i) {
       if (reports[i].error)
@@ -45,9 +44,7 @@ CAF_TEST(an old peer is spoken to in the versions it knows) {
       CAF_CHECK_GREATER_OR_EQUAL(md.offset, next_offset[md.partition]);
       next_offset[md.partition] = md.offset + 1;
     }
-    caf::scoped_actor self{sys};
-    self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
-      .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
+    session.close(producer);
   }
 }
 
@@ -61,6 +58,14 @@ std::string start_fault_cluster(std::optional<background_process>& mock, std::ve
   return address.substr(0, address.find_first_of(" \n"));
 }
 
+// How many different keys a consumer read.
+size_t distinct_keys(const std::vector<consumed_record>& consumed) {
+  std::set<std::string> keys;
+  for (auto& c : consumed)
+    keys.insert(std::string(c.key.data.begin(), c.key.data.end()));
+  return keys.size();
+}
+
 } // namespace
 
 // The broker loses the producer's state twice (UNKNOWN_PRODUCER_ID: a new epoch each time, KIP-360),
@@ -72,16 +77,14 @@ CAF_TEST(lost producer state costs an epoch and no record) {
   std::optional<background_process> mock;
   auto address = start_fault_cluster(mock, {"1", "faults", "1", "0=59,59,6,-195,7"});
   CAF_REQUIRE(!address.empty());
-  caf::actor_system_config cfg;
-  register_types(cfg);
-  caf::actor_system sys{cfg};
-  auto producer = spawn_producer(sys, {{"bootstrap.servers", address}, {"linger.ms", "20"},
-                                       {"retry.backoff.ms", "10"}, {"retry.backoff.max.ms", "50"}});
-  CAF_REQUIRE(producer);
+  producer_session session;
+  auto& sys = *session.sys;
+  auto producer = session.spawn({{"bootstrap.servers", address}, {"linger.ms", "20"},
+                                 {"retry.backoff.ms", "10"}, {"retry.backoff.max.ms", "50"}});
   std::vector<producer_record> records;
   for (int i = 0; i < 300; ++i) // about 8 KiB: one batch
     records.push_back(make_record("faults", "key-" + std::to_string(i), "value-" + std::to_string(i)));
-  auto reports = send_all(sys, *producer, records, send_mode::batched);
+  auto reports = send_all(sys, producer, records, send_mode::batched);
   std::map<int32_t, std::vector<int64_t>> offsets;
   for (size_t i = 0; i < reports.size(); ++i) {
     if (reports[i].error)
@@ -91,18 +94,11 @@ CAF_TEST(lost producer state costs an epoch and no record) {
   for (auto& [partition, got] : offsets) // sent in order, so acknowledged at 0, 1, 2, ...
     for (size_t k = 0; k < got.size(); ++k)
       CAF_CHECK_EQUAL(got[k], static_cast<int64_t>(k));
-  caf::scoped_actor self{sys};
-  self->request(*producer, std::chrono::seconds{10}, metrics_atom::value)
-    .receive([](producer_metrics& m) { CAF_CHECK_EQUAL(m.epoch_bumps, 2u); },
-             [&](caf::error& err) { CAF_FAIL("metrics: " << sys.render(err)); });
+  CAF_CHECK_EQUAL(session.metrics(producer).epoch_bumps, 2u);
   auto consumed = consume_all("faults", address);
   CAF_REQUIRE_EQUAL(consumed.size(), records.size());
-  std::map<std::string, int> seen;
-  for (auto& c : consumed)
-    ++seen[std::string(c.key.data.begin(), c.key.data.end())];
-  CAF_CHECK_EQUAL(seen.size(), records.size());
-  self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
-    .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
+  CAF_CHECK_EQUAL(distinct_keys(consumed), records.size());
+  session.close(producer);
 }
 
 // The in-flight metric counts a Produce request the broker holds (answered after 3 s here), and
@@ -111,20 +107,12 @@ CAF_TEST(requests the broker holds count as in flight) {
   std::optional<background_process> mock;
   auto address = start_fault_cluster(mock, {"1", "slow", "1", "0=0@3000"});
   CAF_REQUIRE(!address.empty());
-  caf::actor_system_config cfg;
-  register_types(cfg);
-  caf::actor_system sys{cfg};
-  auto producer = spawn_producer(sys, {{"bootstrap.servers", address}});
-  CAF_REQUIRE(producer);
+  producer_session session;
+  auto& sys = *session.sys;
+  auto producer = session.spawn({{"bootstrap.servers", address}});
+  auto in_flight = [&] { return session.metrics(producer).in_flight_requests; };
   caf::scoped_actor self{sys};
-  auto in_flight = [&] {
-    int64_t n = -1;
-    self->request(*producer, std::chrono::seconds{10}, metrics_atom::value)
-      .receive([&](producer_metrics& m) { n = m.in_flight_requests; },
-               [&](caf::error& err) { CAF_FAIL("metrics: " << sys.render(err)); });
-    return n;
-  };
-  self->send(*producer, send_atom::value, make_record("slow", "k", "v"));
+  self->send(producer, send_atom::value, make_record("slow", "k", "v"));
   // Metadata and producer id come first (answered at once); then the Produce waits at the broker.
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds{2500};
   int64_t seen = 0;
@@ -138,8 +126,7 @@ CAF_TEST(requests the broker holds count as in flight) {
                 [&](caf::error& err) { CAF_FAIL("send: " << sys.render(err)); },
                 caf::after(std::chrono::seconds{20}) >> [] { CAF_FAIL("no acknowledgement"); });
   CAF_CHECK_EQUAL(in_flight(), 0);
-  self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
-    .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
+  session.close(producer);
 }
 
 // Every partition's leader moves to another broker between two waves of records: the second wave's
@@ -157,11 +144,9 @@ CAF_TEST(partition leaders moving between waves lose no record) {
     }
   };
   move_leaders(0); // partition p led by broker p + 1
-  caf::actor_system_config cfg;
-  register_types(cfg);
-  caf::actor_system sys{cfg};
-  auto producer = spawn_producer(sys, {{"bootstrap.servers", address}, {"retry.backoff.ms", "10"}});
-  CAF_REQUIRE(producer);
+  producer_session session;
+  auto& sys = *session.sys;
+  auto producer = session.spawn({{"bootstrap.servers", address}, {"retry.backoff.ms", "10"}});
   std::map<int32_t, std::vector<int64_t>> offsets;
   size_t sent = 0;
   for (int wave = 0; wave < 2; ++wave) {
@@ -171,7 +156,7 @@ CAF_TEST(partition leaders moving between waves lose no record) {
     for (int i = 0; i < 300; ++i)
       records.push_back(make_record("moving", "key-" + std::to_string(sent + static_cast<size_t>(i)), "v"));
     sent += records.size();
-    for (auto& report : send_all(sys, *producer, records)) {
+    for (auto& report : send_all(sys, producer, records)) {
       if (report.error)
         CAF_FAIL("wave " << wave << ": " << sys.render(report.error));
       offsets[report.metadata.partition].push_back(report.metadata.offset);
@@ -184,14 +169,7 @@ CAF_TEST(partition leaders moving between waves lose no record) {
   }
   auto consumed = consume_all("moving", address);
   CAF_REQUIRE_EQUAL(consumed.size(), sent);
-  std::set<std::string> keys;
-  for (auto& c : consumed)
-    keys.insert(std::string(c.key.data.begin(), c.key.data.end()));
-  CAF_CHECK_EQUAL(keys.size(), sent);
-  caf::scoped_actor self{sys};
-  self->request(*producer, std::chrono::seconds{10}, metrics_atom::value)
-    .receive([](producer_metrics& m) { CAF_CHECK_GREATER(m.records_retried, 0u); }, // the move was met
-             [&](caf::error& err) { CAF_FAIL("metrics: " << sys.render(err)); });
-  self->request(*producer, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
-    .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close: " << sys.render(err)); });
+  CAF_CHECK_EQUAL(distinct_keys(consumed), sent);
+  CAF_CHECK_GREATER(session.metrics(producer).records_retried, 0u); // the move was met
+  session.close(producer);
 }

@@ -3,6 +3,7 @@
 
 #include "actors/producer.hpp"
 #include "integration/broker_harness.hpp"
+#include "integration/producer_session.hpp"
 #include "integration/send_all.hpp"
 
 #include <map>
@@ -12,27 +13,11 @@ using namespace cafka::test;
 
 namespace {
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-
-  fixture() {
-    register_types(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-  }
-
+// The session's producers talk to the test command's broker.
+struct fixture : producer_session {
   producer_actor spawn(properties props) {
     props["bootstrap.servers"] = bootstrap();
-    auto p = spawn_producer(*sys, props);
-    if (!p)
-      CAF_FAIL("spawn failed: " << sys->render(p.error()));
-    return *p;
-  }
-
-  void close(producer_actor p) {
-    caf::scoped_actor self{*sys};
-    self->request(p, std::chrono::seconds{30}, close_atom::value, caf::timespan{std::chrono::seconds{10}})
-      .receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("close failed: " << sys->render(err)); });
+    return producer_session::spawn(props);
   }
 };
 

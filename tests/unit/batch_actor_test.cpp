@@ -86,6 +86,13 @@ struct fixture : test_coordinator_fixture<> {
     return r;
   }
 
+  // Delivers what was sent, then lets linger.ms (50 ms here) pass so the open batch goes out.
+  void linger() {
+    consume_messages();
+    advance_time(50ms);
+    consume_messages();
+  }
+
   // Replies the client received so far (and forgets them).
   std::vector<caf::expected<record_metadata>> replies() {
     return std::exchange(log->replies, {});
@@ -132,9 +139,7 @@ CAF_TEST(replies carry offsets in record order and release the buffer) {
   auto b = spawn(settings());
   for (int i = 0; i < 3; ++i)
     self->send(b, append_atom::value, record(i), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
   answer(0, broker_answer(0, 500, -1));
   consume_messages();
@@ -154,9 +159,7 @@ CAF_TEST(replies carry offsets in record order and release the buffer) {
 CAF_TEST(log append time replaces the record timestamps) {
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   answer(0, broker_answer(0, 7, 99999));
   consume_messages();
   auto got = replies();
@@ -167,9 +170,7 @@ CAF_TEST(log append time replaces the record timestamps) {
 CAF_TEST(a retriable error is retried after the backoff with the same bytes) {
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
   auto bytes = log->produced[0].first.bytes;
   answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "moved"));
@@ -196,9 +197,7 @@ CAF_TEST(a fatal error fails every record of the batch once) {
   auto b = spawn(settings());
   for (int i = 0; i < 2; ++i)
     self->send(b, append_atom::value, record(i), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   answer(0, broker_answer(protocol::errc::topic_authorization_failed, -1, -1));
   consume_messages();
   auto got = replies();
@@ -214,9 +213,7 @@ CAF_TEST(a fatal error fails every record of the batch once) {
 CAF_TEST(retries stop at the delivery timeout) {
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   size_t answered = 0;
   // The broker keeps saying NOT_ENOUGH_REPLICAS; after 5 s the record fails with the timeout.
   for (int round = 0; round < 100; ++round) {
@@ -241,9 +238,7 @@ CAF_TEST(send_batch groups reply once with a report per record) {
   auto b = spawn(settings());
   std::vector<producer_record> recs{record(0), record(1), record(2)};
   self->send(b, append_many_atom::value, recs, std::vector<int32_t>{100, 100, 100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   answer(0, broker_answer(0, 40, -1));
   consume_messages();
   CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
@@ -275,9 +270,7 @@ CAF_TEST(idempotent batches carry contiguous sequences) {
 CAF_TEST(latency counts the answered attempt only) {
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
   advance_time(40ms);
   answer(0, broker_answer(protocol::errc::not_enough_replicas));
@@ -299,9 +292,7 @@ CAF_TEST(a leader hint sends the retry to the new leader without a metadata refr
   log->hinted_leader = other;
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
   leader_hint hint{2, 7, "127.0.0.1", 9093};
   answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "moved", hint));
@@ -328,9 +319,7 @@ CAF_TEST(a leader hint sends the retry to the new leader without a metadata refr
 CAF_TEST(an unusable leader hint falls back to a metadata refresh) {
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "moved", leader_hint{9, 1, {}, -1}));
   consume_messages();
   CAF_CHECK_EQUAL(log->leader_hints.size(), 1u);
@@ -505,9 +494,7 @@ CAF_TEST(an out of order sequence that no failed predecessor explains asks for a
 CAF_TEST(unknown producer id fails the batch when idempotence is off) {
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});
-  consume_messages();
-  advance_time(50ms);
-  consume_messages();
+  linger();
   answer(0, broker_answer(unknown_producer_id, -1, -1));
   consume_messages();
   CAF_CHECK(log->bump_requests.empty());
