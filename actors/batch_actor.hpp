@@ -1,8 +1,8 @@
 // Spawns the batch actor of one partition (see batch_actor in actors/interfaces.hpp).
 #pragma once
 
-#include "actors/interceptor.hpp"
 #include "actors/interfaces.hpp"
+#include "cafka/interceptor.hpp"
 #include "protocol/compression.hpp"
 
 #include <chrono>

@@ -1,19 +1,17 @@
-// The producer's configuration: Java's property names and Java 4.x's defaults, validated once at
-// spawn so that a wrong name or value fails there, naming the property.
+// The producer's configuration parsed: Java's property names and Java 4.x's defaults, validated once
+// at spawn so that a wrong name or value fails there, naming the property.
 #pragma once
 
+#include "cafka/config.hpp"
 #include "protocol/compression.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <expected>
-#include <map>
 #include <string>
 #include <vector>
 
 namespace cafka {
-
-using properties = std::map<std::string, std::string>;
 
 struct broker_address {
   std::string host;
@@ -51,9 +49,6 @@ struct producer_config {
 
 // The error says which property and why ("linger.ms: 'abc' is not an integer").
 std::expected<producer_config, std::string> parse_config(const properties& props);
-
-// Java properties-file syntax: key=value or key: value, # and ! comments, blank lines.
-std::expected<properties, std::string> load_properties_file(const std::string& path);
 
 // "host:port[,host:port...]".
 std::expected<std::vector<broker_address>, std::string> parse_bootstrap_servers(const std::string& list);

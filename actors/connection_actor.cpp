@@ -1,6 +1,6 @@
 #include "actors/connection_actor.hpp"
 
-#include "actors/error.hpp"
+#include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/framing.hpp"
 #include "protocol/record_batch.hpp"

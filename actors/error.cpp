@@ -1,4 +1,4 @@
-#include "actors/error.hpp"
+#include "cafka/error.hpp"
 
 #include "protocol/error_codes.hpp"
 

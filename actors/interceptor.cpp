@@ -1,4 +1,4 @@
-#include "actors/interceptor.hpp"
+#include "cafka/interceptor.hpp"
 
 #include <cstdio>
 #include <exception>

@@ -1,4 +1,5 @@
-// Every actor's typed interface and the messages they exchange, in one place.
+// Every internal actor's typed interface and the messages they exchange, in one place (the public
+// producer_actor is in cafka/producer_actor.hpp).
 //
 //   user ──send──▶ producer (front) ──delegate──▶ batch actor (one per partition) ──produce──▶
 //   connection actor (one per broker) ──TCP──▶ Kafka; the reply to `send` comes from the batch
@@ -7,7 +8,7 @@
 //   actor leases the front its sticky partition choices.
 #pragma once
 
-#include "actors/records.hpp"
+#include "cafka/producer_actor.hpp"
 #include "protocol/bytes.hpp"
 #include "protocol/messages.hpp"
 
@@ -19,15 +20,7 @@
 
 namespace cafka {
 
-// ---- Atoms (at most 10 characters) ------------------------------------------------------------
-
-using send_atom = caf::atom_constant<caf::atom("send")>;
-using send_batch_atom = caf::atom_constant<caf::atom("send_batch")>;
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using close_atom = caf::atom_constant<caf::atom("close")>;
-using partitions_atom = caf::atom_constant<caf::atom("partitions")>;
-using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
-using ok_atom = caf::ok_atom;
+// ---- Internal atoms (at most 10 characters); the public ones are in cafka/producer_actor.hpp ----
 
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using append_many_atom = caf::atom_constant<caf::atom("append_n")>;
@@ -48,19 +41,6 @@ using net_down_atom = caf::atom_constant<caf::atom("net_down")>;
 using net_sent_atom = caf::atom_constant<caf::atom("net_sent")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
-
-// ---- The public producer -----------------------------------------------------------------------
-
-// What users hold. send: one record, replied to with its metadata once acknowledged (or an error);
-// send_batch: many records in one message, one report each; flush: replies once every record sent
-// before it resolved; close: flush (bounded), then stop; partitions: a topic's partitions; metrics.
-using producer_actor = caf::typed_actor<
-  caf::replies_to<send_atom, producer_record>::with<record_metadata>,
-  caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
-  caf::replies_to<flush_atom>::with<ok_atom>,
-  caf::replies_to<close_atom, caf::timespan>::with<ok_atom>,
-  caf::replies_to<partitions_atom, std::string>::with<std::vector<partition_info>>,
-  caf::replies_to<metrics_atom>::with<producer_metrics>>;
 
 // ---- Broker connections ------------------------------------------------------------------------
 

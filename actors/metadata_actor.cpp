@@ -1,6 +1,6 @@
 #include "actors/metadata_actor.hpp"
 
-#include "actors/error.hpp"
+#include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 
 #include <map>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
-#include "actors/partitioner.hpp"
+#include "actors/sticky_partitioner.hpp"
 
 namespace cafka {
 

@@ -1,6 +1,6 @@
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 
-#include "actors/producer_actor.hpp"
+#include "actors/producer_front.hpp"
 
 #include <cstdlib>
 

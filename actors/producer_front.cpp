@@ -1,6 +1,6 @@
-#include "actors/producer_actor.hpp"
+#include "actors/producer_front.hpp"
 
-#include "actors/error.hpp"
+#include "cafka/error.hpp"
 #include "protocol/record_batch.hpp"
 
 #include <deque>

@@ -6,8 +6,8 @@
 #include "actors/config.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/metadata_actor.hpp"
-#include "actors/partitioner.hpp"
 #include "actors/partitioner_actor.hpp"
+#include "cafka/partitioner.hpp"
 
 namespace cafka {
 

@@ -4,7 +4,7 @@
 //
 // spawns a producer in the application's own actor system, sends records from an actor with
 // request(...).then(...), handles an error reply (a record too large on purpose), flushes, closes.
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 
 #include <iostream>
 
@@ -45,8 +45,14 @@ caf::behavior app(caf::event_based_actor* self, producer_actor producer, std::st
 } // namespace
 
 int main(int argc, char** argv) {
+  const char* usage = "usage: cafka-example BOOTSTRAP TOPIC\n"
+                      "Sends three records and one too large on purpose, flushes and closes.\n";
+  if (argc == 2 && (std::string_view{argv[1]} == "-h" || std::string_view{argv[1]} == "--help")) {
+    std::cout << usage;
+    return 0;
+  }
   if (argc != 3) {
-    std::cerr << "usage: cafka-example BOOTSTRAP TOPIC\n";
+    std::cerr << usage;
     return 2;
   }
   caf::actor_system_config cfg;

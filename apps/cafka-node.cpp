@@ -7,8 +7,8 @@
 // Binds 127.0.0.1 unless --bind says otherwise; --port 0 (the default) picks a free port. Prints
 // "cafka-node: producer published on ADDRESS:PORT" once ready. Runs until SIGINT or SIGTERM, then
 // closes the producer (flushing for at most 30 s) and exits 0.
-#include "actors/producer.hpp"
 #include "apps/cli.hpp"
+#include "cafka/producer.hpp"
 
 #include "caf/io/all.hpp"
 #include "caf/openssl/all.hpp"
@@ -27,16 +27,16 @@ struct options {
   cli::tls_flags tls;
 };
 
-void usage(const std::string& problem) {
-  std::cerr << "cafka-node: " << problem << "\n"
-            << "usage: cafka-node -b BROKERS [-X PROP=VALUE]... [-F FILE] [--port PORT] [--bind ADDRESS]\n"
-            << "                  [--tls-cert PEM --tls-key PEM --tls-ca PEM]\n";
-  std::exit(2);
-}
+constexpr cli::program program{
+  "cafka-node",
+  "usage: cafka-node -b BROKERS [-X PROP=VALUE]... [-F FILE] [--port PORT] [--bind ADDRESS]\n"
+  "                  [--tls-cert PEM --tls-key PEM --tls-ca PEM]\n"
+  "Publishes one producer to other CAF nodes on ADDRESS:PORT (127.0.0.1, a free port by default);\n"
+  "runs until SIGINT or SIGTERM, then closes the producer and exits 0.\n"};
 
 options parse(int argc, char** argv) {
   options o;
-  cli::arguments args{argc, argv, usage};
+  cli::arguments args{argc, argv, program};
   cli::producer_flags producer;
   while (args.next()) {
     if (producer.take(args) || o.tls.take(args))

@@ -6,10 +6,10 @@
 // --throughput is records/s, -1 for unthrottled. --mode says how records reach the producer:
 // `request` sends one `send` request per record, `batch` (the default, and the faster path) one
 // `send_batch` per group of records. Latency is per record, from its request to its reply.
-// Progress every 5 s, then the final line in Kafka's shape (as ../shared/peers/librdkafka_perf.c
+// Progress every 5 s, then the final line in Kafka's shape (as tests/peers/librdkafka_perf.c
 // prints it) and a line with the client's CPU time and peak RSS.
-#include "actors/producer.hpp"
 #include "apps/cli.hpp"
+#include "cafka/producer.hpp"
 
 #include "caf/io/all.hpp"
 
@@ -42,15 +42,15 @@ struct options {
   size_t request_window = 500;
 };
 
-void usage(const std::string& problem) {
-  std::cerr << "cafka-perf: " << problem << "\n"
-            << "usage: cafka-perf --topic TOPIC --num-records N (--record-size BYTES | --payload-file FILE)\n"
-            << "                  --throughput RECORDS_PER_SEC (-1: unthrottled)\n"
-            << "                  [--producer-props PROP=VALUE ...] [--producer.config FILE]\n"
-            << "                  [--mode batch|request] [--group-size N] [--request-window N]\n"
-            << "                  [--node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM]]\n";
-  std::exit(2);
-}
+constexpr cli::program program{
+  "cafka-perf",
+  "usage: cafka-perf --topic TOPIC --num-records N (--record-size BYTES | --payload-file FILE)\n"
+  "                  --throughput RECORDS_PER_SEC (-1: unthrottled)\n"
+  "                  [--producer-props PROP=VALUE ...] [--producer.config FILE]\n"
+  "                  [--mode batch|request] [--group-size N] [--request-window N]\n"
+  "                  [--node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM]]\n"
+  "Kafka's kafka-producer-perf-test flags; progress every 5 s, then the final line in its shape and\n"
+  "client_cpu_s=... cpu_us_per_record=... failed=... max_rss_kb=...\n"};
 
 int64_t to_int(const cli::arguments& args, const std::string& v) {
   bool digits = !v.empty() && v.find_first_not_of("0123456789", v[0] == '-' ? 1 : 0) == std::string::npos
@@ -62,7 +62,7 @@ int64_t to_int(const cli::arguments& args, const std::string& v) {
 
 options parse(int argc, char** argv) {
   options o;
-  cli::arguments args{argc, argv, usage};
+  cli::arguments args{argc, argv, program};
   properties from_file;
   while (args.next()) {
     auto& a = args.flag();
@@ -129,25 +129,60 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-std::vector<std::string> payloads(const options& o) {
-  if (o.payload_file.empty()) {
-    std::string p(static_cast<size_t>(o.record_size), ' ');
-    for (size_t i = 0; i < p.size(); ++i)
-      p[i] = static_cast<char>('A' + i % 26); // the same payload the peer benchmark sends
-    return {p};
+// Where record values come from. With --record-size, every record takes the next stretch of a pool
+// of random capital letters made before the run, with the generator and seed of the librdkafka peer
+// (tests/peers/librdkafka_perf.c), so both send the same bytes and compression sees what it sees
+// with Java's tool (fresh random letters per record). With --payload-file, a random line per record.
+class payload_source {
+public:
+  static constexpr size_t pool_bytes = size_t{1} << 20;
+
+  explicit payload_source(const options& o) {
+    if (o.payload_file.empty()) {
+      size_ = static_cast<size_t>(o.record_size);
+      uint64_t seed = 42;
+      pool_.resize(pool_bytes + size_);
+      for (auto& c : pool_)
+        c = static_cast<char>('A' + static_cast<int>(((splitmix64(seed) >> 32) * 26) >> 32));
+      return;
+    }
+    std::ifstream in{o.payload_file};
+    if (!in)
+      cli::bad_usage(program, "--payload-file: cannot open " + o.payload_file);
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty())
+        lines_.push_back(line);
+    if (lines_.empty())
+      cli::bad_usage(program, "--payload-file: no payloads in " + o.payload_file);
+    size_ = lines_.front().size();
   }
-  std::ifstream in{o.payload_file};
-  if (!in)
-    usage("--payload-file: cannot open " + o.payload_file);
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty())
-      out.push_back(line);
-  if (out.empty())
-    usage("--payload-file: no payloads in " + o.payload_file);
-  return out;
-}
+
+  std::string_view next() {
+    if (!lines_.empty())
+      return lines_[random_() % lines_.size()];
+    std::string_view out{pool_.data() + offset_, size_};
+    offset_ = (offset_ + size_) % pool_bytes;
+    return out;
+  }
+
+  // The record size the statistics count (the first line's with --payload-file, as Kafka's tool).
+  size_t record_size() const { return size_; }
+
+private:
+  static uint64_t splitmix64(uint64_t& state) {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
+  std::string pool_;
+  size_t size_ = 0;
+  size_t offset_ = 0;
+  std::vector<std::string> lines_;
+  std::mt19937 random_{42};
+};
 
 // Per-window and overall statistics, printed in kafka-producer-perf-test's shapes.
 struct stats {
@@ -189,7 +224,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
 struct runner_state {
   options opts;
-  std::vector<std::string> payloads;
+  std::shared_ptr<payload_source> payloads;
   producer_actor producer;
   stats s;
   int64_t sent = 0;      // handed to the producer
@@ -197,7 +232,6 @@ struct runner_state {
   size_t window = 0;     // most records awaiting a reply at once (Java's send() blocks likewise)
   bool tick_scheduled = false;
   caf::actor done_to;
-  std::mt19937 random{42};
 };
 
 using runner_ptr = caf::stateful_actor<runner_state>*;
@@ -206,8 +240,7 @@ producer_record next_record(runner_ptr self) {
   auto& s = self->state;
   producer_record r;
   r.topic = s.opts.topic;
-  auto& p = s.payloads.size() == 1 ? s.payloads.front() : s.payloads[s.random() % s.payloads.size()];
-  r.value = nullable_bytes::of(p);
+  r.value = nullable_bytes::of(s.payloads->next());
   return r;
 }
 
@@ -288,7 +321,7 @@ void pump(runner_ptr self) {
       .then(
         [=](std::vector<delivery_report>& reports) {
           for (auto& r : reports)
-            on_result(self, sent_at, static_cast<int64_t>(self->state.payloads.front().size()), r.error);
+            on_result(self, sent_at, static_cast<int64_t>(self->state.payloads->record_size()), r.error);
           after_reply(self);
         },
         [=](caf::error& err) {
@@ -304,7 +337,7 @@ void pump(runner_ptr self) {
   }
 }
 
-caf::behavior runner(runner_ptr self, options opts, std::vector<std::string> payloads, producer_actor producer,
+caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_source> payloads, producer_actor producer,
                      caf::actor done_to) {
   auto& st = self->state;
   st.opts = std::move(opts);
@@ -315,7 +348,7 @@ caf::behavior runner(runner_ptr self, options opts, std::vector<std::string> pay
   int64_t buffer = 33554432;
   if (auto b = st.opts.props.find("buffer.memory"); b != st.opts.props.end())
     buffer = std::stoll(b->second);
-  int64_t record_bytes = static_cast<int64_t>(st.payloads.front().size()) + 80;
+  int64_t record_bytes = static_cast<int64_t>(st.payloads->record_size()) + 80;
   st.window = static_cast<size_t>(std::clamp<int64_t>(buffer / record_bytes, 1000, 1000000));
   // CAF 0.17 finds a reply's handler by a linear search over the requester's pending requests:
   // one request per record must keep few of them open.
@@ -351,7 +384,7 @@ caf::behavior runner(runner_ptr self, options opts, std::vector<std::string> pay
 
 int main(int argc, char** argv) {
   auto o = parse(argc, argv);
-  auto p = payloads(o);
+  auto payloads = std::make_shared<payload_source>(o);
   caf::actor_system_config cfg;
   register_types(cfg);
   recommended_scheduler(cfg);
@@ -370,7 +403,7 @@ int main(int argc, char** argv) {
   {
     caf::scoped_actor self{sys};
     t0 = clock_type::now();
-    self->spawn(runner, o, std::move(p), *producer, caf::actor{self});
+    self->spawn(runner, o, std::move(payloads), *producer, caf::actor{self});
     self->receive([&](done_atom, std::vector<int32_t>& l, int64_t b, int64_t f, std::string& e) {
       lat = std::move(l);
       bytes = b;

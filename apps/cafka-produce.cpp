@@ -8,8 +8,8 @@
 // delimiter into key and value. -v prints one delivery report per record. A summary goes to stderr
 // at the end; the exit status is 0 when every record was acknowledged, 1 when any failed, 2 on
 // bad usage.
-#include "actors/producer.hpp"
 #include "apps/cli.hpp"
+#include "cafka/producer.hpp"
 
 #include "caf/io/all.hpp"
 #include "caf/openssl/all.hpp"
@@ -35,17 +35,18 @@ struct options {
   cli::tls_flags tls;
 };
 
-void usage(const std::string& problem) {
-  std::cerr << "cafka-produce: " << problem << "\n"
-            << "usage: cafka-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
-            << "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v] [FILE...]\n"
-            << "       cafka-produce --node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM] -t TOPIC ...\n";
-  std::exit(2);
-}
+constexpr cli::program program{
+  "cafka-produce",
+  "usage: cafka-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
+  "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v] [FILE...]\n"
+  "       cafka-produce --node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM] -t TOPIC ...\n"
+  "Each input line (FILE or stdin) is one record; -K DELIM splits it into key and value. -X takes any\n"
+  "producer property (Java's names), -F a properties file; -v prints a report per record.\n"
+  "Exit status: 0 every record acknowledged, 1 some failed, 2 bad usage.\n"};
 
 options parse(int argc, char** argv) {
   options o;
-  cli::arguments args{argc, argv, usage};
+  cli::arguments args{argc, argv, program};
   cli::producer_flags producer;
   while (args.next()) {
     auto& a = args.flag();
@@ -75,9 +76,7 @@ options parse(int argc, char** argv) {
       o.node = cli::parse_host_port(v);
       if (!o.node)
         args.fail("--node: '" + v + "' is not HOST:PORT");
-    } else if (a == "-h" || a == "--help")
-      args.fail("help");
-    else if (!a.empty() && a[0] == '-' && a != "-")
+    } else if (!a.empty() && a[0] == '-' && a != "-")
       args.fail("unknown option " + a);
     else
       o.files.push_back(a);

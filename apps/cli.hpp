@@ -3,8 +3,7 @@
 // translation unit.
 #pragma once
 
-#include "actors/config.hpp"
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
@@ -12,43 +11,53 @@
 
 #include <iostream>
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 
 namespace cafka::cli {
 
-// Called with what is wrong; prints the program's usage and exits 2.
-using usage_error = std::function<void(const std::string&)>;
+// A program's name and its usage text (ending in a newline), for --help and for bad usage.
+struct program {
+  const char* name;
+  const char* usage;
+};
 
-// Walks argv: flag() is the current argument, value() takes the next one as its value.
+// Says what is wrong and how to call the program, on stderr; exits 2.
+[[noreturn]] inline void bad_usage(const program& p, const std::string& why) {
+  std::cerr << p.name << ": " << why << "\n" << p.usage;
+  std::exit(2);
+}
+
+// Walks argv: flag() is the current argument, value() takes the next one as its value. -h and
+// --help print the usage on stdout and exit 0, wherever they stand.
 class arguments {
 public:
-  arguments(int argc, char** argv, usage_error usage) : argc_(argc), argv_(argv), usage_(std::move(usage)) {}
+  arguments(int argc, char** argv, program p) : argc_(argc), argv_(argv), program_(p) {}
 
   bool next() {
     if (++i_ >= argc_)
       return false;
     flag_ = argv_[i_];
+    if (flag_ == "-h" || flag_ == "--help") {
+      std::cout << program_.usage;
+      std::exit(0);
+    }
     return true;
   }
   const std::string& flag() const { return flag_; }
   bool peek_is_value() const { return i_ + 1 < argc_ && std::string(argv_[i_ + 1]).rfind("--", 0) != 0; }
   std::string value() {
     if (i_ + 1 >= argc_)
-      usage_(flag_ + " needs a value");
+      fail(flag_ + " needs a value");
     return argv_[++i_];
   }
-  [[noreturn]] void fail(const std::string& why) const {
-    usage_(why);
-    std::exit(2);
-  }
+  [[noreturn]] void fail(const std::string& why) const { bad_usage(program_, why); }
 
 private:
   int argc_;
   char** argv_;
-  usage_error usage_;
+  program program_;
   int i_ = 0;
   std::string flag_;
 };

@@ -1,30 +1,17 @@
-// Byte buffers shared by the whole wire layer.
+// The wire layer's byte types are the public ones (include/cafka/bytes.hpp): records reach the
+// record batch builder without conversion.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
+#include "cafka/bytes.hpp"
 
 namespace cafka::protocol {
 
-// std::vector<uint8_t> because CAF serializes it with one memcpy when it crosses nodes.
-using byte_buffer = std::vector<uint8_t>;
-using byte_span = std::span<const uint8_t>;
-
-inline byte_span as_bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-inline std::string_view as_chars(byte_span b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
-inline byte_buffer to_buffer(std::string_view s) {
-  auto b = as_bytes(s);
-  return {b.begin(), b.end()};
-}
+using cafka::as_bytes;
+using cafka::as_chars;
+using cafka::byte_buffer;
+using cafka::byte_span;
+using cafka::nullable_bytes;
+using cafka::record_header;
+using cafka::to_buffer;
 
 } // namespace cafka::protocol

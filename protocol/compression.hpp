@@ -3,8 +3,8 @@
 #pragma once
 
 #include "protocol/bytes.hpp"
-
 #include "protocol/result.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>

@@ -4,9 +4,8 @@
 
 #include "protocol/bytes.hpp"
 #include "protocol/compression.hpp"
-#include "protocol/record.hpp"
-
 #include "protocol/result.hpp"
+
 #include <optional>
 #include <span>
 #include <string>

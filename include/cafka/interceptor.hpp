@@ -4,7 +4,7 @@
 // call on_acknowledgement, so interceptors must be thread-safe.
 #pragma once
 
-#include "actors/records.hpp"
+#include "cafka/records.hpp"
 
 #include <memory>
 #include <vector>

@@ -9,13 +9,13 @@
 //     .then([](cafka::record_metadata& md) { ... }, [](caf::error& err) { ... });
 #pragma once
 
-#include "actors/config.hpp"
-#include "actors/error.hpp"
-#include "actors/interceptor.hpp"
-#include "actors/interfaces.hpp"
-#include "actors/partitioner.hpp"
-#include "actors/records.hpp"
-#include "actors/serializer.hpp"
+#include "cafka/config.hpp"
+#include "cafka/error.hpp"
+#include "cafka/interceptor.hpp"
+#include "cafka/partitioner.hpp"
+#include "cafka/producer_actor.hpp"
+#include "cafka/records.hpp"
+#include "cafka/serializer.hpp"
 
 #include "caf/all.hpp"
 

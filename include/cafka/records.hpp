@@ -1,8 +1,8 @@
 // What a user hands the producer and what comes back. Every type here can cross CAF nodes: each has
-// an inspect() and is registered by cafka::register_types (actors/producer.hpp).
+// an inspect() and is registered by cafka::register_types (cafka/producer.hpp).
 #pragma once
 
-#include "protocol/record.hpp"
+#include "cafka/bytes.hpp"
 
 #include "caf/all.hpp"
 
@@ -11,9 +11,6 @@
 #include <vector>
 
 namespace cafka {
-
-using protocol::nullable_bytes;
-using protocol::record_header;
 
 // Java's ProducerRecord: null key and empty key differ, a null value is a tombstone, headers keep
 // their order and may repeat.

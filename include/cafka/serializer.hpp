@@ -2,7 +2,7 @@
 // as they are, integers in Kafka's big-endian encoding, std::nullopt / nullptr as null.
 #pragma once
 
-#include "protocol/record.hpp"
+#include "cafka/bytes.hpp"
 
 #include <concepts>
 #include <cstdint>
@@ -13,43 +13,43 @@
 
 namespace cafka {
 
-// Specialize for your own types: static protocol::nullable_bytes serialize(const T&).
+// Specialize for your own types: static nullable_bytes serialize(const T&).
 template <class T>
 struct serializer;
 
 template <>
 struct serializer<std::string> {
-  static protocol::nullable_bytes serialize(const std::string& s) { return protocol::nullable_bytes::of(s); }
+  static nullable_bytes serialize(const std::string& s) { return nullable_bytes::of(s); }
 };
 
 template <>
 struct serializer<std::string_view> {
-  static protocol::nullable_bytes serialize(std::string_view s) { return protocol::nullable_bytes::of(s); }
+  static nullable_bytes serialize(std::string_view s) { return nullable_bytes::of(s); }
 };
 
 template <size_t N>
 struct serializer<char[N]> {
-  static protocol::nullable_bytes serialize(const char (&s)[N]) {
-    return protocol::nullable_bytes::of(std::string_view{s});
+  static nullable_bytes serialize(const char (&s)[N]) {
+    return nullable_bytes::of(std::string_view{s});
   }
 };
 
 template <>
 struct serializer<std::vector<uint8_t>> {
-  static protocol::nullable_bytes serialize(const std::vector<uint8_t>& b) { return {false, b}; }
+  static nullable_bytes serialize(const std::vector<uint8_t>& b) { return {false, b}; }
 };
 
 template <>
 struct serializer<std::nullptr_t> {
-  static protocol::nullable_bytes serialize(std::nullptr_t) { return protocol::nullable_bytes::null(); }
+  static nullable_bytes serialize(std::nullptr_t) { return nullable_bytes::null(); }
 };
 
 // Java's ShortSerializer, IntegerSerializer, LongSerializer: big-endian two's complement.
 template <std::integral T>
   requires(sizeof(T) >= 2)
 struct serializer<T> {
-  static protocol::nullable_bytes serialize(T v) {
-    protocol::nullable_bytes out{false, protocol::byte_buffer(sizeof(T))};
+  static nullable_bytes serialize(T v) {
+    nullable_bytes out{false, byte_buffer(sizeof(T))};
     auto u = static_cast<std::make_unsigned_t<T>>(v);
     for (size_t i = sizeof(T); i-- > 0;) {
       out.data[i] = static_cast<uint8_t>(u);
@@ -61,8 +61,8 @@ struct serializer<T> {
 
 template <class T>
 struct serializer<std::optional<T>> {
-  static protocol::nullable_bytes serialize(const std::optional<T>& v) {
-    return v ? serializer<T>::serialize(*v) : protocol::nullable_bytes::null();
+  static nullable_bytes serialize(const std::optional<T>& v) {
+    return v ? serializer<T>::serialize(*v) : nullable_bytes::null();
   }
 };
 

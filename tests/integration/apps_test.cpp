@@ -1,7 +1,7 @@
 #define CAF_SUITE integration.apps
 #include "caf/test/unit_test.hpp"
 
-#include "actors/partitioner.hpp"
+#include "cafka/partitioner.hpp"
 #include "integration/broker_harness.hpp"
 
 #include <cstdio>
@@ -16,8 +16,6 @@
 
 using namespace cafka;
 using namespace cafka::test;
-using protocol::nullable_bytes;
-using protocol::record_header;
 
 namespace {
 
@@ -78,14 +76,14 @@ CAF_TEST(cafka-produce keys headers and partitions read back in every codec) {
     std::vector<record_header> headers{{"app", nullable_bytes::of("cli")}, {"app", nullable_bytes::of("twice")}};
     std::map<std::string, const consumed_record*> by_key;
     for (auto& c : got)
-      by_key[std::string(protocol::as_chars(c.key.data))] = &c;
+      by_key[std::string(as_chars(c.key.data))] = &c;
     for (int i = 0; i < 200; ++i) {
       auto key = "key" + std::to_string(i);
       auto c = by_key.find(key);
       CAF_REQUIRE(c != by_key.end());
       CAF_CHECK(c->second->value == nullable_bytes::of("value " + std::to_string(i)));
       CAF_CHECK(c->second->headers == headers);
-      CAF_CHECK_EQUAL(c->second->partition, partition_for_key(protocol::as_bytes(key), 3));
+      CAF_CHECK_EQUAL(c->second->partition, partition_for_key(as_bytes(key), 3));
     }
   }
 }
@@ -171,13 +169,13 @@ CAF_TEST(ten thousand records through a published producer on another node) {
   CAF_REQUIRE_EQUAL(got.size(), 10000u);
   std::map<std::string, const consumed_record*> by_key;
   for (auto& c : got)
-    by_key[std::string(protocol::as_chars(c.key.data))] = &c;
+    by_key[std::string(as_chars(c.key.data))] = &c;
   for (int i = 0; i < 10000; ++i) {
     auto key = "key-" + std::to_string(i);
     auto c = by_key.find(key);
     CAF_REQUIRE(c != by_key.end());
     CAF_CHECK(c->second->value == nullable_bytes::of("value-" + std::to_string(i)));
-    CAF_CHECK_EQUAL(c->second->partition, partition_for_key(protocol::as_bytes(key), 3));
+    CAF_CHECK_EQUAL(c->second->partition, partition_for_key(as_bytes(key), 3));
     CAF_CHECK_EQUAL(c->second->headers.size(), 1u);
   }
   auto perf = run_app("cafka-perf --node " + address + " --topic " + topic

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "protocol/bytes.hpp"
-#include "protocol/record.hpp"
 
 #include <chrono>
 #include <cstdio>

@@ -1,7 +1,7 @@
 #define CAF_SUITE integration.mock_cluster
 #include "caf/test/unit_test.hpp"
 
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 #include "integration/broker_harness.hpp"
 #include "integration/producer_session.hpp"
 #include "integration/send_all.hpp"
@@ -15,15 +15,31 @@
 using namespace cafka;
 using namespace cafka::test;
 
+namespace {
+
+// Starts the fault-scripted mock cluster and returns its bootstrap address.
+std::string start_fault_cluster(std::optional<background_process>& mock, std::vector<std::string> args) {
+  args.insert(args.begin(), CAFKA_FAULT_CLUSTER);
+  mock.emplace(std::move(args));
+  auto address = mock->read_line();
+  return address.substr(0, address.find_first_of(" \n"));
+}
+
+// How many different keys a consumer read.
+size_t distinct_keys(const std::vector<consumed_record>& consumed) {
+  std::set<std::string> keys;
+  for (auto& c : consumed)
+    keys.insert(std::string(c.key.data.begin(), c.key.data.end()));
+  return keys.size();
+}
+
+} // namespace
+
 // librdkafka 2.0.2's mock cluster speaks only ApiVersions v0-v2 (answering v3+ with a short form),
 // Metadata v0-v2, Produce v0-v7 and InitProducerId v0-v4: cafka must negotiate down to them.
 CAF_TEST(an old peer is spoken to in the versions it knows) {
-  std::string driver = CAFKA_MOCK_CLUSTER;
-  if (driver.empty())
-    CAF_FAIL("librdkafka's mock cluster driver (shared/peers/mock_cluster.c) was not found at configure time");
-  background_process mock{{driver, "1", "mock-topic", "3"}};
-  auto address = mock.read_line();
-  address = address.substr(0, address.find_first_of(" \n"));
+  std::optional<background_process> mock;
+  auto address = start_fault_cluster(mock, {"1", "mock-topic", "3"}); // no faults
   CAF_REQUIRE(!address.empty());
 
   producer_session session;
@@ -48,25 +64,6 @@ CAF_TEST(an old peer is spoken to in the versions it knows) {
   }
 }
 
-namespace {
-
-// Starts the fault-scripted mock cluster and returns its bootstrap address.
-std::string start_fault_cluster(std::optional<background_process>& mock, std::vector<std::string> args) {
-  args.insert(args.begin(), CAFKA_FAULT_CLUSTER);
-  mock.emplace(std::move(args));
-  auto address = mock->read_line();
-  return address.substr(0, address.find_first_of(" \n"));
-}
-
-// How many different keys a consumer read.
-size_t distinct_keys(const std::vector<consumed_record>& consumed) {
-  std::set<std::string> keys;
-  for (auto& c : consumed)
-    keys.insert(std::string(c.key.data.begin(), c.key.data.end()));
-  return keys.size();
-}
-
-} // namespace
 
 // The broker loses the producer's state twice (UNKNOWN_PRODUCER_ID: a new epoch each time, KIP-360),
 // then a leader moves, the connection drops and a request times out on the broker. Every record is

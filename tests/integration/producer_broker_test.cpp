@@ -1,7 +1,7 @@
 #define CAF_SUITE integration.producer
 #include "caf/test/unit_test.hpp"
 
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 #include "integration/broker_harness.hpp"
 #include "integration/producer_session.hpp"
 #include "integration/send_all.hpp"

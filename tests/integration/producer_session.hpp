@@ -2,7 +2,7 @@
 // each fails the test when the producer answers with an error.
 #pragma once
 
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 
 #include "caf/test/unit_test.hpp"
 

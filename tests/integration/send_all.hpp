@@ -2,7 +2,7 @@
 // collects one delivery report per record, in sending order.
 #pragma once
 
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 
 #include <vector>
 

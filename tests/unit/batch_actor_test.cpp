@@ -4,7 +4,7 @@
 #include "caf/test/dsl.hpp"
 
 #include "actors/batch_actor.hpp"
-#include "actors/error.hpp"
+#include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/record_batch.hpp"
 #include "unit/fake_actors.hpp"

@@ -1,13 +1,13 @@
 #define CAF_SUITE actors.partitioner
 #include "caf/test/unit_test.hpp"
 
-#include "actors/partitioner.hpp"
+#include "actors/sticky_partitioner.hpp"
+#include "cafka/partitioner.hpp"
 
 #include <map>
 #include <set>
 
 using namespace cafka;
-using protocol::as_bytes;
 
 CAF_TEST(murmur2 matches java) {
   // Values printed by org.apache.kafka.common.utils.Utils.murmur2 from kafka-clients 4.1.1.

@@ -3,8 +3,8 @@
 #define FAIL(msg) CAF_FAIL(msg) // CAF 0.17.6's dsl.hpp uses an undefined FAIL
 #include "caf/test/dsl.hpp"
 
-#include "actors/error.hpp"
-#include "actors/producer_actor.hpp"
+#include "cafka/error.hpp"
+#include "actors/producer_front.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/record_batch.hpp"
 #include "unit/fake_actors.hpp"

@@ -1,7 +1,7 @@
 #define CAF_SUITE actors.serializer
 #include "caf/test/unit_test.hpp"
 
-#include "actors/producer.hpp"
+#include "cafka/producer.hpp"
 #include "test_support.hpp"
 
 using namespace cafka;
