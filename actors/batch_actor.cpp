@@ -59,7 +59,7 @@ bool needs_metadata_refresh(const caf::error& err) {
   auto code = broker_error_code(err);
   using namespace protocol::errc;
   return (code && (*code == not_leader_or_follower || *code == unknown_topic_or_partition
-                   || *code == leader_not_available))
+                   || *code == leader_not_available || *code == unknown_topic_id))
          || (err.category() == error_category && err.code() == static_cast<uint8_t>(errc::network_error));
 }
 
@@ -218,6 +218,7 @@ void refresh_leader(self_ptr self) {
       [=](topic_metadata& md) {
         auto& s = self->state;
         s.refreshing_leader = false;
+        s.settings.topic_id = md.topic_id;
         if (static_cast<size_t>(s.settings.partition) < md.partitions.size())
           s.settings.leader = md.partitions[static_cast<size_t>(s.settings.partition)].leader;
         maybe_send(self);
@@ -353,7 +354,7 @@ void send(self_ptr self, closed_batch b) {
   auto& s = st.settings;
   b.last_sent = self->clock().now();
   ++b.attempts;
-  produce_batch pb{s.topic, s.partition, b.bytes, static_cast<int32_t>(b.records.size())};
+  produce_batch pb{s.topic, s.topic_id, s.partition, b.bytes, static_cast<int32_t>(b.records.size())};
   uint64_t id = b.id;
   st.in_flight.push_back(std::move(b));
   self->request(s.leader, caf::infinite, produce_atom::value, std::move(pb))

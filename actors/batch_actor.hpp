@@ -12,6 +12,7 @@ namespace cafka {
 
 struct batch_settings {
   std::string topic;
+  protocol::uuid topic_id; // follows the topic's metadata: a re-created topic gets a new one
   int32_t partition = -1;
   int32_t batch_size = 16384;
   std::chrono::milliseconds linger{5};

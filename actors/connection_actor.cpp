@@ -262,6 +262,11 @@ void send_produce(self_ptr self) {
   st.produce_queue = std::move(rest);
   if (taken.empty())
     return;
+  // v13 names topics by id (KIP-516): only when every batch's topic id is known.
+  bool ids_known = std::none_of(taken.begin(), taken.end(), [](auto& q) { return q.batch.topic_id == protocol::uuid{}; });
+  if (!ids_known)
+    version = std::min<int16_t>(version, protocol::produce_request::topic_id_min_version - 1);
+  bool by_id = version >= protocol::produce_request::topic_id_min_version;
   protocol::produce_request req;
   req.acks = st.settings.acks;
   req.timeout_ms = static_cast<int32_t>(st.settings.request_timeout.count());
@@ -269,7 +274,7 @@ void send_produce(self_ptr self) {
     auto t = std::find_if(req.topic_data.begin(), req.topic_data.end(),
                           [&](auto& td) { return td.name == q.batch.topic; });
     if (t == req.topic_data.end()) {
-      req.topic_data.push_back({q.batch.topic, {}});
+      req.topic_data.push_back({q.batch.topic, q.batch.topic_id, {}});
       t = std::prev(req.topic_data.end());
     }
     t->partition_data.push_back({q.batch.partition, protocol::byte_span{*q.batch.bytes}});
@@ -289,7 +294,7 @@ void send_produce(self_ptr self) {
   r.correlation_id = id;
   r.version = version;
   auto batches = std::make_shared<std::vector<queued_batch>>(std::move(taken));
-  r.done = [self, batches](caf::expected<byte_buffer> reply, int16_t v) -> caf::error {
+  r.done = [self, batches, by_id](caf::expected<byte_buffer> reply, int16_t v) -> caf::error {
     if (!reply) {
       for (auto& q : *batches)
         q.promise.deliver(reply.error());
@@ -305,7 +310,7 @@ void send_produce(self_ptr self) {
     for (auto& q : *batches) {
       const protocol::produce_response::partition* found = nullptr;
       for (auto& t : decoded->responses)
-        if (t.name == q.batch.topic)
+        if (by_id ? t.topic_id == q.batch.topic_id : t.name == q.batch.topic)
           for (auto& p : t.partition_responses)
             if (p.index == q.batch.partition)
               found = &p;

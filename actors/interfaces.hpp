@@ -48,6 +48,7 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 // actor (which keeps them for retries) and the connection that writes them.
 struct produce_batch {
   std::string topic;
+  protocol::uuid topic_id; // all zero when unknown (Metadata before v10): then Produce v12 at most
   int32_t partition = -1;
   std::shared_ptr<const protocol::byte_buffer> bytes;
   int32_t record_count = 0;
@@ -99,6 +100,7 @@ struct partition_leader {
 
 struct topic_metadata {
   std::string topic;
+  protocol::uuid topic_id; // KIP-516; all zero when the broker gave none
   std::vector<partition_leader> partitions; // indexed by partition id
 };
 

@@ -155,6 +155,7 @@ void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
     c.fetched_at = now;
     c.error_code = t.error_code;
     c.metadata.topic = *t.name;
+    c.metadata.topic_id = t.topic_id;
     c.metadata.partitions.resize(t.partitions.size());
     bool dense = true;
     for (auto& p : t.partitions) {

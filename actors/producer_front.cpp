@@ -179,6 +179,7 @@ batch_actor batch_for(self_ptr self, const std::string& topic, int32_t partition
   bs.idempotent = c.enable_idempotence;
   bs.identity = st.identity;
   auto& md = st.topics[topic];
+  bs.topic_id = md.topic_id;
   if (static_cast<size_t>(partition) < md.partitions.size())
     bs.leader = md.partitions[static_cast<size_t>(partition)].leader;
   bs.metadata = st.metadata;

@@ -39,6 +39,7 @@ constexpr int16_t invalid_producer_epoch = 47;
 constexpr int16_t unsupported_for_message_format = 43;
 constexpr int16_t unknown_producer_id = 59;
 constexpr int16_t producer_fenced = 90;
+constexpr int16_t unknown_topic_id = 100;
 } // namespace errc
 
 } // namespace cafka::protocol

@@ -180,7 +180,8 @@ struct produce_response {
     std::optional<leader_id_and_epoch> current_leader; // KIP-951 hint on NOT_LEADER errors
   };
   struct topic {
-    std::string name;
+    std::string name; // v0-v12
+    uuid topic_id;    // v13+ (KIP-516)
     std::vector<partition> partition_responses;
   };
   struct node_endpoint {
@@ -196,8 +197,9 @@ struct produce_response {
 
 struct produce_request {
   static constexpr auto key = api_key::produce;
-  // A 4.x broker rejects v0-v2; v13 addresses topics by id, which cafka does not need yet.
-  static constexpr int16_t min_version = 3, max_version = 12, flexible_from = 9;
+  // A 4.x broker rejects v0-v2; v13 (Kafka 4.1+) names topics by id (KIP-516).
+  static constexpr int16_t min_version = 3, max_version = 13, flexible_from = 9;
+  static constexpr int16_t topic_id_min_version = 13;
   // Brokers refuse zstd-compressed batches below v7 (UNSUPPORTED_COMPRESSION_TYPE).
   static constexpr int16_t zstd_min_version = 7;
   using response_type = produce_response;
@@ -206,7 +208,8 @@ struct produce_request {
     std::optional<byte_span> records; // one or more finished record batches, owned by the caller
   };
   struct topic {
-    std::string name;
+    std::string name; // v3-v12
+    uuid topic_id;    // v13+
     std::vector<partition> partition_data;
   };
   std::optional<std::string> transactional_id;
@@ -222,7 +225,8 @@ void describe(F& f, produce_request::partition& m) {
 }
 template <class F>
 void describe(F& f, produce_request::topic& m) {
-  f(m.name);
+  f.between(0, 12, m.name);
+  f.since(13, m.topic_id);
   f(m.partition_data);
 }
 template <class F>
@@ -255,7 +259,8 @@ void describe(F& f, produce_response::partition& m) {
 }
 template <class F>
 void describe(F& f, produce_response::topic& m) {
-  f(m.name);
+  f.between(0, 12, m.name);
+  f.since(13, m.topic_id);
   f(m.partition_responses);
 }
 template <class F>

@@ -215,6 +215,14 @@ std::string unique_topic(const std::string& prefix) {
   return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
 }
 
+std::pair<int, int> broker_version() {
+  auto text = run(broker_script() + " version");
+  int major = 0, minor = 0;
+  if (std::sscanf(text.c_str(), "%d.%d", &major, &minor) != 2)
+    CAF_FAIL("scripts/broker version printed '" << text << "'");
+  return {major, minor};
+}
+
 void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs) {
   std::string cmd = broker_script() + " create-topic " + shell_quote(name) + " " + std::to_string(partitions);
   for (auto& c : configs)

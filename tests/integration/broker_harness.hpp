@@ -19,6 +19,9 @@ std::string bootstrap();
 std::string bootstrap_host();
 uint16_t bootstrap_port();
 
+// The running broker's Kafka release as {major, minor} (scripts/broker version).
+std::pair<int, int> broker_version();
+
 // A topic name unique to this process and call, with the given prefix.
 std::string unique_topic(const std::string& prefix);
 

@@ -38,21 +38,27 @@ CAF_TEST(api versions v0 lists produce) {
 }
 
 CAF_TEST(api versions v3 and v4 with client software name) {
+  // What each release offers of what cafka speaks: Produce v13 (topic ids) from 4.1, v12 from 4.0,
+  // Metadata v13 from 4.0.
+  auto release = broker_version();
+  int16_t produce = release >= std::pair{4, 1} ? 13 : (release >= std::pair{4, 0} ? 12 : 11);
+  int16_t metadata = release >= std::pair{4, 0} ? 13 : 12;
   for (int16_t v : {3, 4}) {
     auto r = roundtrip(api_versions_request{}, v);
     CAF_CHECK_EQUAL(r.error_code, 0);
     CAF_CHECK(lists_produce(r));
-    // A 4.x broker: Produce up to at least v12, Metadata up to at least v12.
-    CAF_CHECK_EQUAL(negotiate_version<produce_request>(r), std::optional<int16_t>{12});
-    CAF_CHECK_EQUAL(negotiate_version<metadata_request>(r), std::optional<int16_t>{13});
+    CAF_CHECK_EQUAL(negotiate_version<produce_request>(r), std::optional<int16_t>{produce});
+    CAF_CHECK_EQUAL(negotiate_version<metadata_request>(r), std::optional<int16_t>{metadata});
     CAF_CHECK_EQUAL(negotiate_version<init_producer_id_request>(r), std::optional<int16_t>{5});
   }
 }
 
-CAF_TEST(metadata for a topic in every supported version) {
+CAF_TEST(metadata for a topic in every version both sides speak) {
   auto topic = unique_topic("meta");
   create_topic(topic, 3);
-  for (int16_t v = metadata_request::min_version; v <= metadata_request::max_version; ++v) {
+  auto newest = negotiate_version<metadata_request>(roundtrip(api_versions_request{}, 3));
+  CAF_REQUIRE(newest.has_value());
+  for (int16_t v = metadata_request::min_version; v <= *newest; ++v) {
     metadata_request req;
     req.topics = std::vector<metadata_request::topic>{{{}, topic}};
     auto r = roundtrip(req, v);
@@ -75,10 +81,50 @@ CAF_TEST(zstd below produce v7 is refused by the broker) {
   auto batch = std::move(b).finish(compression_codec::zstd, 3);
   CAF_REQUIRE(batch.has_value());
   produce_request req;
-  req.topic_data.push_back({topic, {{0, byte_span{*batch}}}});
+  req.topic_data.push_back({topic, {}, {{0, byte_span{*batch}}}});
   auto r = roundtrip(req, produce_request::zstd_min_version - 1);
   CAF_CHECK_EQUAL(error_info(r.responses.at(0).partition_responses.at(0).error_code).name,
                   "UNSUPPORTED_COMPRESSION_TYPE");
+}
+
+// KIP-516: from Produce v13 (Kafka 4.1) a topic is named by the id Metadata gives it; an id the
+// broker does not host is UNKNOWN_TOPIC_ID, which cafka treats as stale metadata.
+CAF_TEST(produce v13 names the topic by its id) {
+  auto offered = negotiate_version<produce_request>(roundtrip(api_versions_request{}, 3));
+  CAF_REQUIRE(offered.has_value());
+  bool speaks_ids = *offered >= produce_request::topic_id_min_version;
+  CAF_CHECK_EQUAL(speaks_ids, (broker_version() >= std::pair{4, 1}));
+  if (!speaks_ids)
+    return; // an older broker: cafka speaks v12 at most to it (checked above)
+  auto topic = unique_topic("by-id");
+  create_topic(topic, 2);
+  metadata_request meta;
+  meta.topics = std::vector<metadata_request::topic>{{{}, topic}};
+  auto id = roundtrip(meta, 12).topics.at(0).topic_id;
+  CAF_REQUIRE(!(id == uuid{}));
+  record_batch_builder b;
+  b.append(1700000000000, as_bytes("key"), as_bytes("by id"));
+  auto batch = std::move(b).finish(compression_codec::none, 0);
+  CAF_REQUIRE(batch.has_value());
+  produce_request req;
+  req.acks = -1;
+  req.topic_data.push_back({{}, id, {{1, byte_span{*batch}}}});
+  auto r = roundtrip(req, produce_request::topic_id_min_version);
+  CAF_REQUIRE_EQUAL(r.responses.size(), 1u);
+  CAF_CHECK(r.responses[0].topic_id == id);
+  auto& p = r.responses[0].partition_responses.at(0);
+  CAF_CHECK_EQUAL(p.index, 1);
+  CAF_CHECK_EQUAL(error_info(p.error_code).name, "NONE");
+  auto got = consume_at_least(topic, 1);
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK_EQUAL(got[0].partition, 1);
+  CAF_CHECK(got[0].value == nullable_bytes::of("by id"));
+
+  uuid unknown;
+  unknown.bytes.fill(0x5a);
+  req.topic_data[0].topic_id = unknown;
+  auto missing = roundtrip(req, produce_request::topic_id_min_version);
+  CAF_CHECK_EQUAL(error_info(missing.responses.at(0).partition_responses.at(0).error_code).name, "UNKNOWN_TOPIC_ID");
 }
 
 CAF_TEST(metadata for a missing topic names the error) {
@@ -90,9 +136,13 @@ CAF_TEST(metadata for a missing topic names the error) {
 }
 
 CAF_TEST(produce a hand built batch in each codec and read it back) {
+  // The oldest, the first with error messages, and the newest that names topics (v13 uses ids).
+  auto offered = negotiate_version<produce_request>(roundtrip(api_versions_request{}, 3));
+  CAF_REQUIRE(offered.has_value());
+  auto newest_by_name = std::min<int16_t>(*offered, produce_request::topic_id_min_version - 1);
   for (auto codec : {compression_codec::none, compression_codec::gzip, compression_codec::snappy,
                      compression_codec::lz4, compression_codec::zstd}) {
-    for (int16_t version : {int16_t{3}, int16_t{8}, int16_t{12}}) {
+    for (int16_t version : {int16_t{3}, int16_t{8}, newest_by_name}) {
       if (codec == compression_codec::zstd && version < produce_request::zstd_min_version)
         continue;
       auto topic = unique_topic(std::string("produce-") + std::string(compression_codec_name(codec)));
@@ -106,7 +156,7 @@ CAF_TEST(produce a hand built batch in each codec and read it back) {
       CAF_REQUIRE(batch.has_value());
       produce_request req;
       req.acks = -1;
-      req.topic_data.push_back({topic, {{0, byte_span{*batch}}}});
+      req.topic_data.push_back({topic, {}, {{0, byte_span{*batch}}}});
       auto r = roundtrip(req, version);
       CAF_REQUIRE_EQUAL(r.responses.size(), 1u);
       CAF_REQUIRE_EQUAL(r.responses[0].partition_responses.size(), 1u);

@@ -193,6 +193,32 @@ CAF_TEST(a retriable error is retried after the backoff with the same bytes) {
   CAF_CHECK_EQUAL(log->outcomes.back().retried, 1);
 }
 
+// KIP-516: a topic deleted and created again under its name has a new id; Produce v13 answers the
+// old one with UNKNOWN_TOPIC_ID, which is stale metadata: refresh, then retry under the new id.
+CAF_TEST(unknown topic id refreshes the metadata and retries under the new id) {
+  auto s = settings();
+  s.topic_id.bytes.fill(0x01);
+  auto b = spawn(std::move(s));
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  linger();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  CAF_CHECK_EQUAL(log->produced[0].first.topic_id.bytes[0], 0x01);
+  log->topic_id.bytes.fill(0x02);
+  answer(0, broker_answer(protocol::errc::unknown_topic_id, -1, -1, "This server does not host this topic ID."));
+  consume_messages();
+  CAF_CHECK_EQUAL(log->metadata_refreshes, 1);
+  advance_time(120ms); // past the first backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  CAF_CHECK_EQUAL(log->produced[1].first.topic_id.bytes[0], 0x02);
+  answer(1, broker_answer(0, 5));
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(got[0].engaged());
+  CAF_CHECK_EQUAL(got[0]->offset, 5);
+}
+
 CAF_TEST(a fatal error fails every record of the batch once) {
   auto b = spawn(settings());
   for (int i = 0; i < 2; ++i)

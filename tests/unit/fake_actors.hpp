@@ -32,6 +32,7 @@ struct fake_log {
   int lease_requests = 0;                                  // sticky leases the fake partitioner gave out
   std::vector<leader_hint> leader_hints;                    // KIP-951 hints the metadata actor got
   caf::actor hinted_leader;                                 // where the fake metadata sends them
+  protocol::uuid topic_id;                                  // the id the fake metadata gives every topic
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -137,6 +138,7 @@ inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, conn
         ++log->metadata_refreshes;
       topic_metadata md;
       md.topic = topic;
+      md.topic_id = log->topic_id;
       md.partitions.push_back({0, 1, 0, leader, {1}, {1}});
       return md;
     },

@@ -44,7 +44,7 @@ CAF_TEST(produce v9 and v3 requests) {
   produce_request req;
   req.acks = -1;
   req.timeout_ms = 30000;
-  req.topic_data.push_back({"t", {{0, byte_span{records}}}});
+  req.topic_data.push_back({"t", {}, {{0, byte_span{records}}}});
   CAF_CHECK_EQUAL(to_hex(encode_request(req, 9, 4, "c")),
                   to_hex(from_hex("00 00 00 21  00 00 00 09 00 00 00 04 00 01 63 00"
                                   "00  ff ff  00 00 75 30  02  02 74  02  00 00 00 00  03 aa bb  00  00  00")));
@@ -52,6 +52,24 @@ CAF_TEST(produce v9 and v3 requests) {
                   to_hex(from_hex("00 00 00 28  00 00 00 03 00 00 00 04 00 01 63"
                                   "ff ff  ff ff  00 00 75 30  00 00 00 01  00 01 74  00 00 00 01  00 00 00 00"
                                   "00 00 00 02 aa bb")));
+}
+
+CAF_TEST(produce v13 request names the topic by id) {
+  auto records = from_hex("aa bb");
+  produce_request req;
+  req.acks = -1;
+  req.timeout_ms = 30000;
+  produce_request::topic t;
+  t.name = "ignored in v13";
+  for (uint8_t i = 0; i < 16; ++i)
+    t.topic_id.bytes[i] = static_cast<uint8_t>(0x10 + i);
+  t.partition_data.push_back({0, byte_span{records}});
+  req.topic_data.push_back(t);
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 13, 4, "c")),
+                  to_hex(from_hex("00 00 00 2f  00 00 00 0d 00 00 00 04 00 01 63 00"
+                                  "00  ff ff  00 00 75 30  02"
+                                  "10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f"
+                                  "02  00 00 00 00  03 aa bb  00  00  00")));
 }
 
 CAF_TEST(init producer id v4 request) {
@@ -109,6 +127,24 @@ CAF_TEST(produce v10 response with kip 951 leader hints) {
   CAF_REQUIRE_EQUAL(r->node_endpoints->size(), 1u);
   CAF_CHECK_EQUAL(r->node_endpoints->at(0).host, "127.0.0.1");
   CAF_CHECK_EQUAL(r->node_endpoints->at(0).port, 9092);
+}
+
+CAF_TEST(produce v13 response names the topic by id) {
+  auto frame = from_hex("00 00 00 0b  00"                                   // correlation id, header tags
+                        "02  10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f" // one topic, by id
+                        "02  00 00 00 02  00 64"                            // partition 2, UNKNOWN_TOPIC_ID
+                        "ff ff ff ff ff ff ff ff  ff ff ff ff ff ff ff ff  ff ff ff ff ff ff ff ff"
+                        "01  00  00"                                        // no record errors, null message
+                        "00  00 00 00 00  00");                             // topic tags, throttle, tags
+  auto r = decode_response<produce_request>(frame, 13);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_REQUIRE_EQUAL(r->responses.size(), 1u);
+  CAF_CHECK_EQUAL(r->responses[0].topic_id.bytes[0], 0x10);
+  CAF_CHECK_EQUAL(r->responses[0].topic_id.bytes[15], 0x1f);
+  CAF_CHECK(r->responses[0].name.empty());
+  CAF_CHECK_EQUAL(r->responses[0].partition_responses.at(0).index, 2);
+  CAF_CHECK_EQUAL(r->responses[0].partition_responses.at(0).error_code, 100);
 }
 
 CAF_TEST(responses round trip through the same description) {
