@@ -133,65 +133,80 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 
 // Sends every record (at most `window` awaiting replies at once) and prints reports in order.
 struct sender_state {
+  producer_actor producer;
   std::vector<producer_record> records;
+  bool verbose = false;
+  std::optional<caf::timespan> timeout; // per request; none: the producer's own timeouts bound them
+  caf::actor done_to;
   size_t next = 0;
   size_t resolved = 0;
   size_t failed = 0;
   std::map<std::string, size_t> reasons;
 };
 
-caf::behavior sender(caf::stateful_actor<sender_state>* self, producer_actor producer,
-                     std::vector<producer_record> records, bool verbose, std::optional<caf::timespan> timeout,
-                     caf::actor done_to) {
-  self->state.records = std::move(records);
+using sender_ptr = caf::stateful_actor<sender_state>*;
+
+constexpr size_t window = 10000;
+
+void finish(sender_ptr self) {
+  auto& st = self->state;
+  self->send(st.done_to, done_atom::value, st.records.size(), st.failed);
+  for (auto& [why, n] : st.reasons)
+    std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
+  self->quit();
+}
+
+void count_failure(sender_ptr self, const std::string& why, size_t n) {
+  auto& st = self->state;
+  st.failed += n;
+  st.reasons[why] += n;
+  st.resolved += n;
+}
+
+void send_more(sender_ptr self) {
+  auto& st = self->state;
+  while (st.next < st.records.size() && st.next - st.resolved < window) {
+    size_t i = st.next++;
+    auto ask = [&](auto bound) { return self->request(st.producer, bound, send_atom::value, st.records[i]); };
+    (st.timeout ? ask(*st.timeout) : ask(caf::infinite))
+      .then(
+        [=](record_metadata& md) {
+          if (self->state.verbose)
+            std::cout << "delivered record " << i << " to " << md.topic << " partition " << md.partition
+                      << " offset " << md.offset << " timestamp " << md.timestamp << "\n";
+          ++self->state.resolved;
+          send_more(self);
+        },
+        [=](caf::error& err) {
+          auto why = self->system().render(err);
+          std::cout << "failed record " << i << ": " << why << "\n";
+          count_failure(self, why, 1);
+          send_more(self);
+        });
+  }
+  if (st.resolved == st.records.size())
+    finish(self);
+}
+
+caf::behavior sender(sender_ptr self, producer_actor producer, std::vector<producer_record> records, bool verbose,
+                     std::optional<caf::timespan> timeout, caf::actor done_to) {
+  auto& st = self->state;
+  st.producer = std::move(producer);
+  st.records = std::move(records);
+  st.verbose = verbose;
+  st.timeout = timeout;
+  st.done_to = std::move(done_to);
   // A remote producer may vanish: fail what is outstanding at once rather than at the timeout.
-  self->monitor(producer);
+  self->monitor(st.producer);
   self->set_down_handler([=](caf::down_msg& dm) {
-    auto& st = self->state;
+    auto& s = self->state;
     auto why = "the producer went away (" + self->system().render(dm.reason) + ")";
-    size_t lost = st.records.size() - st.resolved;
+    size_t lost = s.records.size() - s.resolved;
     std::cout << "failed " << lost << " record(s): " << why << "\n";
-    st.failed += lost;
-    st.reasons[why] += lost;
-    st.resolved = st.records.size();
-    self->send(done_to, done_atom::value, st.records.size(), st.failed);
-    for (auto& [reason, n] : st.reasons)
-      std::cerr << "cafka-produce: " << n << " record(s) failed: " << reason << "\n";
-    self->quit();
+    count_failure(self, why, lost);
+    finish(self);
   });
-  constexpr size_t window = 10000;
-  auto send_more = std::make_shared<std::function<void()>>();
-  *send_more = [=] {
-    auto& st = self->state;
-    while (st.next < st.records.size() && st.next - st.resolved < window) {
-      size_t i = st.next++;
-      auto ask = [&](auto bound) { return self->request(producer, bound, send_atom::value, st.records[i]); };
-      (timeout ? ask(*timeout) : ask(caf::infinite))
-        .then(
-          [=](record_metadata& md) {
-            if (verbose)
-              std::cout << "delivered record " << i << " to " << md.topic << " partition " << md.partition
-                        << " offset " << md.offset << " timestamp " << md.timestamp << "\n";
-            ++self->state.resolved;
-            (*send_more)();
-          },
-          [=](caf::error& err) {
-            auto why = self->system().render(err);
-            std::cout << "failed record " << i << ": " << why << "\n";
-            ++self->state.failed;
-            ++self->state.reasons[why];
-            ++self->state.resolved;
-            (*send_more)();
-          });
-    }
-    if (st.resolved == st.records.size()) {
-      self->send(done_to, done_atom::value, st.records.size(), st.failed);
-      for (auto& [why, n] : st.reasons)
-        std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
-      self->quit();
-    }
-  };
-  (*send_more)();
+  send_more(self);
   return {[](done_atom) {}};
 }
 
