@@ -492,13 +492,14 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
     },
     [=](append_many_atom, std::vector<producer_record>& recs,
         std::vector<int32_t>& accounted) -> caf::result<std::vector<delivery_report>> {
+      // Before the promise: once a handler made one, CAF 0.17 drops the value it returns.
+      if (recs.empty())
+        return std::vector<delivery_report>{};
       auto group = std::make_shared<group_reply>();
       group->promise = self->make_response_promise<std::vector<delivery_report>>();
       group->reports.resize(recs.size());
       group->remaining = recs.size();
       auto rp = group->promise;
-      if (recs.empty())
-        return std::vector<delivery_report>{};
       for (size_t i = 0; i < recs.size(); ++i) {
         pending_record pr;
         pr.group = group;

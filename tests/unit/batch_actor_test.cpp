@@ -276,6 +276,19 @@ CAF_TEST(send_batch groups reply once with a report per record) {
   }
 }
 
+// An empty send_batch has nothing to wait for: its (empty) reply comes at once, and nothing is
+// sent or reported.
+CAF_TEST(send_batch with no records replies at once with no reports) {
+  auto b = spawn(settings());
+  self->send(b, append_many_atom::value, std::vector<producer_record>{}, std::vector<int32_t>{});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
+  CAF_CHECK(log->group_replies[0].empty());
+  CAF_CHECK(replies().empty());
+  CAF_CHECK(log->produced.empty());
+  CAF_CHECK(log->outcomes.empty());
+}
+
 CAF_TEST(idempotent batches carry contiguous sequences) {
   auto b = spawn(idempotent_settings());
   for (int i = 0; i < 3; ++i)
