@@ -129,11 +129,6 @@ void fail_records(self_ptr self, std::vector<pending_record>& records, int64_t a
 void maybe_send(self_ptr self);
 void schedule_expiry(self_ptr self);
 
-// The sequence after `records` records from `sequence`: Kafka's sequences wrap at INT32_MAX.
-int32_t sequence_after(int32_t sequence, size_t records) {
-  return static_cast<int32_t>((static_cast<int64_t>(sequence) + static_cast<int64_t>(records)) % INT32_MAX);
-}
-
 // Closes the open batch: compresses it, stamps producer id and sequence, queues it for sending.
 void close_open(self_ptr self) {
   auto& st = self->state;
@@ -156,7 +151,7 @@ void close_open(self_ptr self) {
     return;
   }
   if (s.idempotent)
-    st.next_sequence = sequence_after(st.next_sequence, static_cast<size_t>(count));
+    st.next_sequence = protocol::next_sequence(st.next_sequence, count);
   closed_batch cb;
   cb.id = ob.id;
   cb.bytes = std::make_shared<const protocol::byte_buffer>(std::move(*bytes));
@@ -288,7 +283,7 @@ void restamp_if_due(self_ptr self) {
     b.bytes = std::make_shared<const protocol::byte_buffer>(std::move(bytes));
     b.base_sequence = sequence;
     b.stamped = st.settings.identity;
-    sequence = sequence_after(sequence, b.records.size());
+    sequence = protocol::next_sequence(sequence, static_cast<int32_t>(b.records.size()));
   }
   st.next_sequence = sequence;
   st.restamp_due = false;

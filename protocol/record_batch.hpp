@@ -6,6 +6,7 @@
 #include "protocol/compression.hpp"
 #include "protocol/result.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -69,6 +70,13 @@ private:
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = -1;
 };
+
+// The sequence number after `records` records starting at `base` (both >= 0). Sequences run from 0
+// to INT32_MAX inclusive and then start again at 0, as Java's DefaultRecordBatch.incrementSequence:
+// INT32_MAX is a valid sequence, so the wrap is modulo 2^31, not modulo INT32_MAX.
+constexpr int32_t next_sequence(int32_t base, int32_t records) {
+  return static_cast<int32_t>((static_cast<int64_t>(base) + records) % (int64_t{INT32_MAX} + 1));
+}
 
 // Rewrites the producer id, epoch and base sequence of a finished batch and refreshes its CRC, so a
 // batch closed before its producer id was known, or retried after an epoch bump, need not be rebuilt.

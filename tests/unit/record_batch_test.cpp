@@ -114,6 +114,16 @@ CAF_TEST(restamping rewrites identity and crc) {
   CAF_CHECK_EQUAL(decoded->front().base_sequence, 9);
 }
 
+// Java's DefaultRecordBatch.incrementSequence: INT32_MAX is a sequence of its own, the one after it is 0.
+CAF_TEST(sequence numbers reach the int32 maximum and then wrap to 0) {
+  CAF_CHECK_EQUAL(next_sequence(0, 1), 1);
+  CAF_CHECK_EQUAL(next_sequence(5, 0), 5);
+  CAF_CHECK_EQUAL(next_sequence(INT32_MAX - 1, 1), INT32_MAX);
+  CAF_CHECK_EQUAL(next_sequence(INT32_MAX, 1), 0);
+  CAF_CHECK_EQUAL(next_sequence(INT32_MAX - 1, 3), 1);
+  CAF_CHECK_EQUAL(next_sequence(INT32_MAX - 9, INT32_MAX), INT32_MAX - 10);
+}
+
 CAF_TEST(corruption is detected and malformed input is an error) {
   record_batch_builder b;
   b.append(1, as_bytes("k"), as_bytes("v"));
