@@ -289,6 +289,59 @@ CAF_TEST(send_batch with no records replies at once with no reports) {
   CAF_CHECK(log->outcomes.empty());
 }
 
+// max.in.flight.requests.per.connection: at most that many of the partition's batches await the
+// broker; the next one goes out when one is answered.
+CAF_TEST(no more batches are in flight than max_in_flight) {
+  auto s = settings();
+  s.batch_size = 100; // one 80-byte record per batch
+  s.max_in_flight = 2;
+  auto b = spawn(std::move(s));
+  for (int i = 0; i < 4; ++i)
+    self->send(b, append_atom::value, record(i, 80), int32_t{200});
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 2u);
+  answer(0, broker_answer(0, 0));
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 3u);
+  answer(1, broker_answer(0, 1));
+  answer(2, broker_answer(0, 2));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 4u);
+  answer(3, broker_answer(0, 3));
+  consume_messages();
+  CAF_CHECK_EQUAL(replies().size(), 4u);
+}
+
+// Closing fails every record the broker has not acknowledged (open, queued or in flight) once, and
+// gives back all of their buffer memory.
+CAF_TEST(close fails every unacknowledged record once and releases its bytes) {
+  auto s = settings();
+  s.batch_size = 100;
+  s.max_in_flight = 1;
+  auto b = spawn(std::move(s));
+  for (int i = 0; i < 3; ++i) // three full batches: one in flight, two queued
+    self->send(b, append_atom::value, record(i, 80), int32_t{200});
+  self->send(b, append_atom::value, record(3), int32_t{100}); // stays open (linger)
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  self->send(caf::actor_cast<caf::actor>(spawned[0]), close_atom::value);
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 4u);
+  for (auto& r : got) {
+    CAF_REQUIRE(!r.engaged());
+    CAF_CHECK_EQUAL(r.error().code(), static_cast<uint8_t>(errc::producer_closed));
+  }
+  int64_t released = 0;
+  int32_t failed = 0;
+  for (auto& o : log->outcomes) {
+    released += o.released_bytes;
+    failed += o.failed;
+  }
+  CAF_CHECK_EQUAL(released, 700);
+  CAF_CHECK_EQUAL(failed, 4);
+}
+
 CAF_TEST(idempotent batches carry contiguous sequences) {
   auto b = spawn(idempotent_settings());
   for (int i = 0; i < 3; ++i)
