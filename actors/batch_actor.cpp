@@ -113,8 +113,11 @@ enum class batch_phase : uint8_t {
   // timer armed, nothing in flight or held]
   backing_off,
   // The broker lost this partition's sequence state (KIP-360): the producer was asked for a new
-  // epoch and nothing goes out before it comes; what is held or backing off waits too. [idempotent;
-  // what is in flight carries the current identity; with a retry timer armed, nothing in flight]
+  // epoch and nothing goes out before it comes; what is held or backing off waits too. Also where an
+  // idempotent partition starts when the producer has no id yet (as Java's Sender, which sends
+  // nothing before InitProducerId answered; records wait in batches meanwhile, bounded by
+  // delivery.timeout.ms). [idempotent; what is in flight carries the current identity; with a retry
+  // timer armed, nothing in flight]
   awaiting_identity,
   // Another partition's bump brought a new identity: once the old-epoch batches in flight are
   // answered, the never-sent batches move to the new epoch from sequence 0; the sent ones keep their
@@ -925,6 +928,8 @@ void on_close(self_ptr self) {
 
 static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) {
   self->state.settings = std::move(settings);
+  if (self->state.settings.idempotent && self->state.settings.identity.id < 0)
+    self->state.phase = batch_phase::awaiting_identity; // the producer's id is on its way
   if (!self->state.settings.interceptors)
     self->state.settings.interceptors = std::make_shared<const interceptor_list>();
   return {

@@ -104,6 +104,7 @@ const std::map<std::string, setter>& setters() {
     {"batch.size", int_field(&producer_config::batch_size, 0, INT32_MAX)},
     {"buffer.memory", int_field(&producer_config::buffer_memory, 0, INT64_MAX)},
     {"max.block.ms", ms_field(&producer_config::max_block)},
+    {"max.blocked.bytes", int_field(&producer_config::max_blocked_bytes, 0, INT64_MAX)},
     {"delivery.timeout.ms", ms_field(&producer_config::delivery_timeout)},
     {"request.timeout.ms", ms_field(&producer_config::request_timeout)},
     {"retries", int_field(&producer_config::retries, 0, INT32_MAX)},
@@ -219,6 +220,8 @@ std::expected<producer_config, std::string> parse_config(const properties& props
     case protocol::compression_codec::zstd: c.compression_level = c.zstd_level; break;
     default: c.compression_level = 0;
   }
+  if (c.max_blocked_bytes < 0)
+    c.max_blocked_bytes = c.buffer_memory;
   if (c.retry_backoff_max < c.retry_backoff)
     c.retry_backoff_max = c.retry_backoff; // Java: the max never undercuts the base
   return c;

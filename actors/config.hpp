@@ -26,6 +26,10 @@ struct producer_config {
   std::chrono::milliseconds linger{5};
   int32_t batch_size = 16384;
   int64_t buffer_memory = 33554432;
+  // cafka's own: bytes of records a send may hold while they wait (at most max.block.ms) for their
+  // topic's metadata, the producer id or room in buffer.memory; past it a send fails at once with
+  // BUFFER_EXHAUSTED. Java blocks the sending thread instead; an actor must not. -1: buffer.memory.
+  int64_t max_blocked_bytes = -1;
   std::chrono::milliseconds max_block{60000};
   std::chrono::milliseconds delivery_timeout{120000};
   std::chrono::milliseconds request_timeout{30000};

@@ -28,6 +28,7 @@ using batch_done_atom = caf::atom_constant<caf::atom("batch_done")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using topic_atom = caf::atom_constant<caf::atom("topic")>;
 using producer_id_atom = caf::atom_constant<caf::atom("pid")>;
 using bump_epoch_atom = caf::atom_constant<caf::atom("bump_epoch")>;
@@ -183,7 +184,9 @@ using producer_internal_actor = producer_actor::extend<
   caf::reacts_to<batch_done_atom, std::string, int32_t, batch_outcome>,
   caf::reacts_to<topic_atom, topic_metadata>, // pushed by the metadata actor (metadata_listener)
   caf::reacts_to<bump_epoch_atom, producer_identity>,
-  caf::reacts_to<expire_atom>>;
+  caf::reacts_to<producer_id_atom>, // ask for the first producer id again (the last try failed)
+  caf::reacts_to<expire_atom>,  // a held record's max.block.ms may have run out
+  caf::reacts_to<sweep_atom>>;  // topics idle for metadata.max.idle.ms leave
 
 } // namespace cafka
 

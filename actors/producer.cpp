@@ -1,6 +1,7 @@
 #include "cafka/producer.hpp"
 
 #include "actors/producer_front.hpp"
+#include "protocol/record_batch.hpp"
 
 #include <cstdlib>
 
@@ -23,6 +24,12 @@ caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const prope
   return caf::actor_cast<producer_actor>(front);
 }
 
+int64_t credit_cost(const producer_record& r) {
+  return static_cast<int64_t>(protocol::record_batch_header_size
+                              + protocol::record_batch_builder::record_size(0, 0, r.key.view(), r.value.view(),
+                                                                            r.headers));
+}
+
 void recommended_scheduler(caf::actor_system_config& cfg) {
   // CAFKA_SCHEDULER=sharing or =caf-default picks the alternatives BENCHMARKS.md compares.
   const char* choice = std::getenv("CAFKA_SCHEDULER");
@@ -42,6 +49,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<delivery_report>("cafka::delivery_report");
   cfg.add_message_type<partition_info>("cafka::partition_info");
   cfg.add_message_type<producer_metrics>("cafka::producer_metrics");
+  cfg.add_message_type<record_ack>("cafka::record_ack");
+  cfg.add_message_type<delivery_sink>("cafka::delivery_sink");
   add_error_category(cfg);
 }
 

@@ -1,11 +1,22 @@
 #include "actors/producer_front.hpp"
 
+#include "actors/memory_budget.hpp"
+#include "actors/topic_lease.hpp"
 #include "cafka/error.hpp"
 #include "protocol/record_batch.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
-#include <set>
+#include <variant>
+
+// Admission: what happens to a record between `send` (or send_batch, or push) and its partition's
+// batch actor. Everything is per topic: a topic's records wait for what that topic needs (its
+// metadata, a sticky lease) and never behind another topic's. A record waits only for what it
+// needs — its topic's metadata, the producer id, room in buffer.memory — each bounded by its
+// max.block.ms deadline, and while it waits it counts against max.blocked.bytes (or, pushed within
+// credit, against the credit it was granted). Records of one topic leave in arrival order, so a
+// partition sees them in the order they were sent.
 
 namespace cafka {
 
@@ -13,45 +24,64 @@ namespace {
 
 using namespace std::chrono;
 using clock_type = steady_clock;
-using topic_partition = std::pair<std::string, int32_t>;
 
-// A send (one record, or a send_batch) that cannot be handed to batch actors yet: it waits for
-// the producer id, its topics' metadata, or buffer memory, in arrival order, until max.block.ms.
-struct waiting_send {
-  std::vector<producer_record> records;
-  caf::typed_response_promise<record_metadata> single; // for send
-  caf::typed_response_promise<std::vector<delivery_report>> many; // for send_batch
-  bool is_batch = false;
-  clock_type::time_point deadline;
+// A send_batch's reply: one report per record, delivered once the last one resolved.
+struct batch_reply {
+  caf::typed_response_promise<std::vector<delivery_report>> promise;
+  std::vector<delivery_report> reports;
+  size_t remaining = 0;
 };
 
-// The sticky partitions leased from the partitioner actor for one topic, used in turn; the next
-// lease is asked for halfway through, so that a steady stream never waits for one.
-struct topic_lease {
-  std::vector<int32_t> partitions;
-  size_t current = 0;
-  int64_t bytes_each = 0;
-  int64_t remaining = 0; // bytes before the next partition is due
-  bool renewing = false;
-  uint64_t unleased = 0; // records placed round robin before the first lease (see place)
+// Where a record's outcome goes: a `send` request, a slot of a `send_batch` reply, or a credit
+// sender (push), which gets it as a record_ack with the id it gave the record.
+struct to_request {
+  caf::typed_response_promise<record_metadata> promise;
+};
+struct to_batch_reply {
+  std::shared_ptr<batch_reply> reply;
+  size_t index = 0;
+};
+struct to_sender {
+  delivery_sink sink;
+  uint64_t id = 0;
+};
+using reply_target = std::variant<to_request, to_batch_reply, to_sender>;
 
-  // Whether the current partition may take more records (the last one, once full, may not).
-  bool usable() const {
-    return !partitions.empty() && (remaining > 0 || current + 1 < partitions.size());
-  }
+// A record the front holds until it can go to its partition's batch actor.
+struct held_record {
+  producer_record record;
+  int32_t size = 0;       // what buffer.memory counts for it
+  bool credited = false;  // pushed within credit: its memory is set aside already
+  uint64_t arrival = 0;   // the order records came in, across topics (room in the buffer goes first come)
+  clock_type::time_point deadline; // max.block.ms after it came
+  reply_target target;
+};
 
-  // Appends a new lease's partitions after the ones not used up yet.
-  void extend(std::vector<int32_t> more, int64_t bytes) {
-    partitions.erase(partitions.begin(), partitions.begin() + static_cast<std::ptrdiff_t>(current));
-    current = 0;
-    bytes_each = bytes;
-    if (partitions.empty() || remaining <= 0) {
-      if (!partitions.empty())
-        partitions.erase(partitions.begin());
-      remaining = bytes;
-    }
-    partitions.insert(partitions.end(), more.begin(), more.end());
-  }
+struct partition_state {
+  batch_actor batches;
+  int64_t queued_bytes = 0; // in the batch actor, not released yet (adaptive partitioning weighs them)
+};
+
+struct topic_state {
+  topic_metadata metadata; // no partitions until the first answer
+  clock_type::time_point fetched_at;
+  bool fetching = false;   // a Metadata request for it is out
+  caf::error last_error;   // why the last wait for its metadata failed
+  topic_lease lease;
+  std::deque<held_record> held; // in arrival order
+  std::map<int32_t, partition_state> partitions;
+  clock_type::time_point last_used;
+
+  bool known() const { return !metadata.partitions.empty(); }
+  int32_t partition_count() const { return static_cast<int32_t>(metadata.partitions.size()); }
+};
+
+// Records that go to one batch actor in one append_many, with where each outcome goes.
+struct append_group {
+  batch_actor batches;
+  std::vector<producer_record> records;
+  std::vector<int32_t> sizes;
+  std::vector<reply_target> targets;
 };
 
 struct flush_waiter {
@@ -69,26 +99,21 @@ struct front_state {
   front_settings settings;
   std::shared_ptr<const interceptor_list> interceptors;
   partitioner_actor partitioner;
-  std::map<std::string, topic_lease> leases;
   metadata_actor metadata;
-  std::map<std::string, topic_metadata> topics;
-  std::map<std::string, clock_type::time_point> topics_fetched;
-  std::set<std::string> topics_requested;
-  std::map<std::string, caf::error> topic_errors; // why the last metadata wait failed
-  std::map<topic_partition, batch_actor> batches;
-  std::map<topic_partition, int64_t> queued_bytes;
+  std::map<std::string, topic_state> topics;
+  std::unique_ptr<memory_budget> budget;
   producer_identity identity;
-  bool identity_requested = false;
   bool bumping_epoch = false;
-  caf::error identity_error;
-  std::deque<waiting_send> waiting;
+  uint64_t arrivals = 0;
   bool expiry_scheduled = false;
-  int64_t buffer_in_use = 0;
-  uint64_t accepted = 0;  // records taken by send / send_batch
-  uint64_t resolved = 0;  // records whose outcome is known
+  // Filled while a message is handled, sent when it is done: a message per batch actor and per
+  // credit sender, not per record.
+  std::map<std::pair<std::string, int32_t>, append_group> appends;
+  std::map<caf::actor_addr, std::pair<delivery_sink, std::vector<record_ack>>> acks;
+  uint64_t accepted = 0; // records taken by send, send_batch and push
+  uint64_t resolved = 0; // records whose outcome is known
   std::vector<flush_waiter> flushes;
-  bool flushing = false;
-  bool closed = false;
+  bool closing = false;
   producer_metrics metrics;
   double latency_sum_ms = 0;
   uint64_t latency_count = 0;
@@ -105,38 +130,220 @@ const producer_config& cfg(self_ptr self) {
 }
 
 int32_t accounted_size(const producer_record& r) {
-  return static_cast<int32_t>(protocol::record_batch_header_size
-                              + protocol::record_batch_builder::record_size(0, 0, r.key.view(), r.value.view(),
-                                                                            r.headers));
+  return static_cast<int32_t>(credit_cost(r));
 }
 
-void process_waiting(self_ptr self);
+// The largest record cost the producer takes at all (RECORD_TOO_LARGE above it).
+int64_t largest_record(self_ptr self) {
+  return std::min<int64_t>(cfg(self).max_request_size, cfg(self).buffer_memory);
+}
+
+caf::error closed_error() {
+  return make_error(errc::producer_closed, "Cannot perform operation after producer has been closed");
+}
+
+std::vector<delivery_report> refuse_all(const std::vector<producer_record>& records) {
+  std::vector<delivery_report> out;
+  for (auto& r : records)
+    out.push_back({record_metadata{r.topic, r.partition, -1, r.timestamp, -1, -1}, closed_error()});
+  return out;
+}
+
+std::string ms_text(milliseconds ms) {
+  return std::to_string(ms.count()) + " ms";
+}
+
+// ---- Outcomes ---------------------------------------------------------------------------------
 
 void note_resolved(self_ptr self, uint64_t n) {
   auto& st = self->state;
   st.resolved += n;
-  for (auto i = st.flushes.begin(); i != st.flushes.end();) {
-    if (st.resolved >= i->target) {
-      i->promise.deliver(ok_atom::value);
-      i = st.flushes.erase(i);
-    } else {
-      ++i;
-    }
-  }
-  st.flushing = !st.flushes.empty();
+  std::erase_if(st.flushes, [&](flush_waiter& f) {
+    if (st.resolved < f.target)
+      return false;
+    f.promise.deliver(ok_atom::value);
+    return true;
+  });
 }
 
-// Records that fail before reaching a batch actor still count, and still see interceptors.
-caf::error fail_early(self_ptr self, const producer_record& r, caf::error err) {
+// Hands an outcome to whoever waits for it (acks to credit senders go out when the message is done).
+void answer(self_ptr self, reply_target& target, record_metadata md, caf::error err) {
+  std::visit(
+    [&](auto& t) {
+      using type = std::decay_t<decltype(t)>;
+      if constexpr (std::is_same_v<type, to_request>) {
+        if (err)
+          t.promise.deliver(std::move(err));
+        else
+          t.promise.deliver(std::move(md));
+      } else if constexpr (std::is_same_v<type, to_batch_reply>) {
+        t.reply->reports[t.index] = delivery_report{std::move(md), std::move(err)};
+        if (--t.reply->remaining == 0)
+          t.reply->promise.deliver(std::move(t.reply->reports));
+      } else {
+        auto& slot = self->state.acks[t.sink.address()];
+        slot.first = t.sink;
+        slot.second.push_back(record_ack{t.id, std::move(md), std::move(err)});
+      }
+    },
+    target);
+}
+
+// A record that fails before reaching a batch actor: it still counts, and interceptors see it.
+void fail(self_ptr self, producer_record& r, reply_target& target, caf::error err) {
   record_metadata md{r.topic, r.partition, -1, r.timestamp, -1, -1};
   run_on_acknowledgement(*self->state.interceptors, md, err);
   ++self->state.metrics.records_failed;
   note_resolved(self, 1);
-  return err;
+  answer(self, target, std::move(md), std::move(err));
 }
 
-// The checks Java makes before appending: size limits and an explicit partition in range.
-caf::error validate(self_ptr self, const producer_record& r, int32_t size, const topic_metadata& md) {
+// A held record that fails: its memory goes back first.
+void fail_held(self_ptr self, held_record& h, caf::error err) {
+  auto& budget = *self->state.budget;
+  if (h.credited)
+    budget.pushed_dropped(h.size);
+  else
+    budget.stop_waiting(h.size);
+  fail(self, h.record, h.target, std::move(err));
+}
+
+// ---- Metadata, producer id, leases ------------------------------------------------------------
+
+void drain(self_ptr self, topic_state& topic);
+void drain_all(self_ptr self);
+void expire(self_ptr self);
+void schedule_expiry(self_ptr self);
+void send_pending(self_ptr self);
+
+topic_state* find_topic(self_ptr self, const std::string& name) {
+  auto i = self->state.topics.find(name);
+  return i == self->state.topics.end() ? nullptr : &i->second;
+}
+
+// Asks the metadata actor for a topic's leaders; it answers once every partition has one, or with
+// METADATA_TIMEOUT naming the cause once max.block.ms ran out.
+void fetch_topic(self_ptr self, const std::string& name) {
+  auto& topic = self->state.topics[name];
+  if (topic.fetching)
+    return;
+  topic.fetching = true;
+  self->request(self->state.metadata, caf::infinite, topic_atom::value, name, false)
+    .then(
+      [=](topic_metadata& md) {
+        auto* t = find_topic(self, name);
+        if (!t)
+          return;
+        t->fetching = false;
+        t->last_error = caf::error{};
+        t->fetched_at = self->clock().now();
+        t->metadata = std::move(md);
+        drain(self, *t);
+        send_pending(self);
+      },
+      [=](caf::error& err) {
+        auto* t = find_topic(self, name);
+        if (!t)
+          return;
+        t->fetching = false;
+        t->last_error = std::move(err);
+        // Records whose max.block.ms ran out fail with the cause; later ones wait anew.
+        expire(self);
+        if (!t->held.empty())
+          fetch_topic(self, name);
+        send_pending(self);
+      });
+}
+
+template <class F>
+void for_each_batch_actor(self_ptr self, F f);
+
+// An idempotent producer's first id (InitProducerId). Records do not wait for it here: they wait in
+// their batch actors, which send nothing before it comes (as Java's Sender), bounded by
+// delivery.timeout.ms. Asked again, as Java's Sender does, until the broker gives one.
+void request_identity(self_ptr self) {
+  self->request(self->state.metadata, caf::infinite, producer_id_atom::value, producer_identity{})
+    .then(
+      [=](producer_identity& id) {
+        self->state.identity = id;
+        for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, producer_id_atom::value, id); });
+      },
+      [=](caf::error&) {
+        if (!self->state.closing)
+          self->delayed_send(self, cfg(self).retry_backoff_max, producer_id_atom::value);
+      });
+}
+
+std::vector<int32_t> available_partitions(const topic_metadata& md) {
+  std::vector<int32_t> out;
+  for (auto& p : md.partitions)
+    if (p.leader_id >= 0)
+      out.push_back(p.partition);
+  return out;
+}
+
+// Asks the partitioner actor for the topic's next sticky partitions (one request at a time).
+void renew_lease(self_ptr self, const std::string& name, topic_state& topic) {
+  if (topic.lease.renewing)
+    return;
+  topic.lease.renewing = true;
+  std::vector<int64_t> queued;
+  if (cfg(self).partitioner_adaptive) {
+    queued.resize(topic.metadata.partitions.size(), 0);
+    for (auto& [p, ps] : topic.partitions)
+      if (static_cast<size_t>(p) < queued.size())
+        queued[static_cast<size_t>(p)] = ps.queued_bytes;
+  }
+  self->request(self->state.partitioner, caf::infinite, sticky_atom::value, name, topic.partition_count(),
+                available_partitions(topic.metadata), std::move(queued))
+    .then(
+      [=](sticky_lease& got) {
+        auto* t = find_topic(self, name);
+        if (!t)
+          return;
+        t->lease.renewing = false;
+        if (got.partitions.empty())
+          return;
+        t->lease.extend(std::move(got.partitions), got.bytes_each);
+        drain(self, *t);
+        send_pending(self);
+      },
+      [=](caf::error&) {
+        if (auto* t = find_topic(self, name))
+          t->lease.renewing = false;
+      });
+}
+
+// Whether the record's partition comes from the topic's sticky lease.
+bool uses_sticky(self_ptr self, const producer_record& r) {
+  return r.partition < 0 && !self->state.settings.partitioner
+         && (r.key.is_null || cfg(self).partitioner_ignore_keys);
+}
+
+// ---- Placing a record -------------------------------------------------------------------------
+
+enum class wait_reason { none, metadata, lease, buffer };
+
+// What the record still waits for; asks for it.
+wait_reason needs(self_ptr self, const std::string& name, topic_state& topic, const held_record& h) {
+  auto& st = self->state;
+  if (!topic.known()) {
+    fetch_topic(self, name);
+    return wait_reason::metadata;
+  }
+  if (self->clock().now() - topic.fetched_at > cfg(self).metadata_max_age)
+    fetch_topic(self, name); // refresh on age; keep using what we have meanwhile
+  if (uses_sticky(self, h.record) && !topic.lease.usable()) {
+    renew_lease(self, name, topic); // the first lease, or one that ran out in a burst
+    return wait_reason::lease;
+  }
+  if (!h.credited && !st.budget->has_room(h.size))
+    return wait_reason::buffer;
+  return wait_reason::none;
+}
+
+// The checks Java makes before appending: size limits and a partition in range.
+caf::error validate(self_ptr self, const producer_record& r, int32_t size, int32_t partition_count) {
   auto& c = cfg(self);
   if (size > c.max_request_size)
     return make_error(errc::record_too_large,
@@ -149,23 +356,44 @@ caf::error validate(self_ptr self, const producer_record& r, int32_t size, const
                         + " bytes when serialized which is larger than the total memory buffer you have "
                           "configured with the buffer.memory configuration ("
                         + std::to_string(c.buffer_memory) + ").");
-  auto count = static_cast<int32_t>(md.partitions.size());
-  if (r.partition >= count || r.partition < -1)
+  if (r.partition >= partition_count || r.partition < -1)
     return make_error(errc::invalid_record, "Partition " + std::to_string(r.partition) + " of topic " + r.topic
-                                              + " with partition count " + std::to_string(count)
+                                              + " with partition count " + std::to_string(partition_count)
                                               + " is not present in metadata.");
   return {};
 }
 
-batch_actor batch_for(self_ptr self, const std::string& topic, int32_t partition) {
+// The record's partition: an explicit one wins, then the user's partitioner (whose answer must be
+// in range), then Java's rule for keys, then the topic's sticky partition.
+caf::expected<int32_t> choose_partition(self_ptr self, topic_state& topic, const producer_record& r, int32_t size) {
+  auto count = topic.partition_count();
+  if (r.partition >= 0)
+    return r.partition;
+  if (auto& custom = self->state.settings.partitioner) {
+    auto p = custom(r.topic, r.key.view(), r.value.view(), count);
+    if (p < 0 || p >= count)
+      return make_error(errc::invalid_record, "the custom partitioner chose partition " + std::to_string(p)
+                                                + " of topic " + r.topic + ", which has "
+                                                + std::to_string(count) + " partitions");
+    return p;
+  }
+  if (!r.key.is_null && !cfg(self).partitioner_ignore_keys)
+    return partition_for_key(r.key.data, count);
+  auto p = topic.lease.take(size);
+  if (topic.lease.running_low())
+    renew_lease(self, r.topic, topic);
+  return p;
+}
+
+batch_actor batches_for(self_ptr self, topic_state& topic, int32_t partition) {
+  auto& ps = topic.partitions[partition];
+  if (ps.batches)
+    return ps.batches;
   auto& st = self->state;
-  auto key = topic_partition{topic, partition};
-  auto i = st.batches.find(key);
-  if (i != st.batches.end())
-    return i->second;
   auto& c = cfg(self);
   batch_settings bs;
-  bs.topic = topic;
+  bs.topic = topic.metadata.topic;
+  bs.topic_id = topic.metadata.topic_id;
   bs.partition = partition;
   bs.batch_size = std::max(c.batch_size, 1);
   bs.linger = c.linger;
@@ -178,183 +406,255 @@ batch_actor batch_for(self_ptr self, const std::string& topic, int32_t partition
   bs.max_in_flight = c.max_in_flight;
   bs.idempotent = c.enable_idempotence;
   bs.identity = st.identity;
-  auto& md = st.topics[topic];
-  bs.topic_id = md.topic_id;
-  if (static_cast<size_t>(partition) < md.partitions.size())
-    bs.leader = md.partitions[static_cast<size_t>(partition)].leader;
+  if (static_cast<size_t>(partition) < topic.metadata.partitions.size())
+    bs.leader = topic.metadata.partitions[static_cast<size_t>(partition)].leader;
   bs.metadata = st.metadata;
   bs.producer = self;
   bs.interceptors = st.interceptors;
-  auto b = spawn_batch(self->system(), std::move(bs));
-  self->link_to(b);
-  st.batches.emplace(key, b);
-  return b;
+  ps.batches = spawn_batch(self->system(), std::move(bs));
+  self->link_to(ps.batches);
+  return ps.batches;
 }
 
-std::vector<int64_t> queued_per_partition(self_ptr self, const std::string& topic, size_t count) {
-  std::vector<int64_t> out(count, 0);
-  auto& q = self->state.queued_bytes;
-  for (auto i = q.lower_bound({topic, 0}); i != q.end() && i->first.first == topic; ++i)
-    if (static_cast<size_t>(i->first.second) < count)
-      out[static_cast<size_t>(i->first.second)] = i->second;
-  return out;
-}
-
-std::vector<int32_t> available_partitions(const topic_metadata& md) {
-  std::vector<int32_t> out;
-  for (auto& p : md.partitions)
-    if (p.leader_id >= 0)
-      out.push_back(p.partition);
-  return out;
-}
-
-// Whether the record's partition comes from the topic's sticky lease.
-bool uses_sticky(self_ptr self, const producer_record& r) {
-  return r.partition < 0 && !self->state.settings.partitioner && (r.key.is_null || cfg(self).partitioner_ignore_keys);
-}
-
-// Asks the partitioner actor for the topic's next sticky partitions (one request at a time).
-void renew_lease(self_ptr self, const std::string& topic) {
+// Hands a record that has all it needs to its partition's batch actor: a `send` is delegated (the
+// batch actor answers the user), the others join this message's append group for that partition.
+void dispatch(self_ptr self, topic_state& topic, held_record h) {
   auto& st = self->state;
-  auto& lease = st.leases[topic];
-  if (lease.renewing)
-    return;
-  lease.renewing = true;
-  auto& md = st.topics[topic];
-  std::vector<int64_t> queued;
-  if (cfg(self).partitioner_adaptive)
-    queued = queued_per_partition(self, topic, md.partitions.size());
-  self->request(st.partitioner, caf::infinite, sticky_atom::value, topic, static_cast<int32_t>(md.partitions.size()),
-                available_partitions(md), std::move(queued))
-    .then(
-      [=](sticky_lease& got) {
-        auto& l = self->state.leases[got.topic];
-        l.renewing = false;
-        if (got.partitions.empty())
-          return;
-        l.extend(std::move(got.partitions), got.bytes_each);
-        process_waiting(self);
-      },
-      [=](caf::error&) { self->state.leases[topic].renewing = false; });
-}
-
-// Stamps time and partition on a record whose topic metadata (and sticky lease, if it needs one)
-// is known: an explicit partition wins, then the user's partitioner, then Java's rule for keys,
-// then the topic's current sticky partition.
-void place(self_ptr self, producer_record& r, int32_t size) {
-  auto& st = self->state;
+  auto& r = h.record;
+  auto fail_now = [&](caf::error err) {
+    if (h.credited)
+      st.budget->pushed_dropped(h.size);
+    fail(self, r, h.target, std::move(err));
+  };
+  if (auto err = validate(self, r, h.size, topic.partition_count()))
+    return fail_now(std::move(err));
+  auto partition = choose_partition(self, topic, r, h.size);
+  if (!partition)
+    return fail_now(std::move(partition.error()));
+  r.partition = *partition;
   if (r.timestamp < 0)
     r.timestamp = now_ms();
-  if (r.partition >= 0)
-    return;
-  auto count = static_cast<int32_t>(st.topics[r.topic].partitions.size());
-  if (st.settings.partitioner) {
-    r.partition = st.settings.partitioner(r.topic, r.key.view(), r.value.view(), count);
-    return;
-  }
-  if (!r.key.is_null && !cfg(self).partitioner_ignore_keys) {
-    r.partition = partition_for_key(r.key.data, count);
-    return;
-  }
-  auto& lease = st.leases[r.topic];
-  if (lease.partitions.empty()) {
-    // No lease yet: only a send_batch that went ahead because another of its topics failed gets
-    // here. Spread its records round robin rather than hold them.
-    r.partition = static_cast<int32_t>(lease.unleased++ % static_cast<uint64_t>(std::max(count, 1)));
-    renew_lease(self, r.topic);
+  if (h.credited)
+    st.budget->pushed_enter_batches(h.size);
+  else
+    st.budget->enter_batches(h.size);
+  topic.partitions[r.partition].queued_bytes += h.size;
+  auto b = batches_for(self, topic, r.partition);
+  if (st.flushes.size() > 0 || st.closing)
+    self->send(b, flush_atom::value);
+  if (auto* single = std::get_if<to_request>(&h.target)) {
+    single->promise.delegate(b, append_atom::value, std::move(r), h.size);
     return;
   }
-  if (lease.remaining <= 0 && lease.current + 1 < lease.partitions.size()) {
-    // The current partition had its batch.size bytes: the next one takes over.
-    ++lease.current;
-    lease.remaining = lease.bytes_each;
-  }
-  r.partition = lease.partitions[lease.current];
-  lease.remaining -= size;
-  if (lease.current * 2 >= lease.partitions.size())
-    renew_lease(self, r.topic);
+  auto& group = st.appends[{r.topic, r.partition}];
+  group.batches = b;
+  group.sizes.push_back(h.size);
+  group.targets.push_back(std::move(h.target));
+  group.records.push_back(std::move(r));
 }
 
-void account(self_ptr self, const producer_record& r, int32_t size) {
+// Lets the topic's held records go, in order, while the first of them has what it needs.
+void drain(self_ptr self, topic_state& topic) {
+  auto& name = topic.metadata.topic;
+  while (!topic.held.empty() && needs(self, name, topic, topic.held.front()) == wait_reason::none) {
+    auto h = std::move(topic.held.front());
+    topic.held.pop_front();
+    if (!h.credited)
+      self->state.budget->stop_waiting(h.size);
+    dispatch(self, topic, std::move(h));
+  }
+}
+
+// Room in the buffer came free: topics take turns by the arrival of their oldest held record.
+void drain_all(self_ptr self) {
+  std::vector<std::pair<uint64_t, topic_state*>> order;
+  for (auto& [_, topic] : self->state.topics)
+    if (!topic.held.empty())
+      order.emplace_back(topic.held.front().arrival, &topic);
+  std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  for (auto& [_, topic] : order)
+    if (topic->known())
+      drain(self, *topic);
+}
+
+// ---- Taking records in ------------------------------------------------------------------------
+
+// One record from send, send_batch or push, after the interceptors saw it.
+void admit(self_ptr self, held_record h) {
   auto& st = self->state;
-  st.buffer_in_use += size;
-  st.queued_bytes[{r.topic, r.partition}] += size;
-}
-
-enum class readiness { ready, blocked };
-
-// Whether everything a send needs is here; asks for what is missing.
-readiness check_ready(self_ptr self, std::span<const producer_record> records, int64_t bytes_needed);
-
-void request_topic(self_ptr self, const std::string& topic) {
-  auto& st = self->state;
-  if (!st.topics_requested.insert(topic).second)
+  ++st.accepted;
+  auto& r = h.record;
+  if (r.topic.empty()) {
+    if (h.credited)
+      st.budget->pushed_dropped(h.size);
+    fail(self, r, h.target, make_error(errc::invalid_record, "a record needs a topic"));
     return;
-  self->request(st.metadata, cfg(self).max_block, topic_atom::value, topic, false)
-    .then(
-      [=](topic_metadata& md) {
-        auto& s = self->state;
-        s.topics_requested.erase(md.topic);
-        s.topic_errors.erase(md.topic);
-        s.topics_fetched[md.topic] = self->clock().now();
-        s.topics[md.topic] = std::move(md);
-        process_waiting(self);
-      },
-      [=](caf::error& err) {
-        auto& s = self->state;
-        s.topics_requested.erase(topic);
-        if (err == caf::sec::request_timeout)
-          err = make_error(errc::metadata_timeout, "Topic " + topic + " not present in metadata after "
-                                                     + std::to_string(cfg(self).max_block.count()) + " ms.");
-        s.topic_errors[topic] = err;
-        process_waiting(self);
-      });
+  }
+  auto& topic = st.topics[r.topic];
+  topic.last_used = self->clock().now();
+  if (topic.metadata.topic.empty())
+    topic.metadata.topic = r.topic;
+  h.arrival = st.arrivals++;
+  h.deadline = self->clock().now() + cfg(self).max_block;
+  if (topic.held.empty() && needs(self, r.topic, topic, h) == wait_reason::none) {
+    dispatch(self, topic, std::move(h));
+    return;
+  }
+  if (!h.credited) {
+    if (!st.budget->may_wait(h.size)) {
+      fail(self, r, h.target,
+           make_error(errc::buffer_exhausted,
+                      "Cannot hold " + std::to_string(h.size) + " more bytes while they wait: "
+                        + std::to_string(st.budget->waiting()) + " bytes already wait for metadata, a producer "
+                        "id or buffer.memory, and max.blocked.bytes is "
+                        + std::to_string(cfg(self).max_blocked_bytes) + "."));
+      return;
+    }
+    st.budget->wait(h.size);
+  }
+  topic.held.push_back(std::move(h));
+  schedule_expiry(self);
 }
 
-void request_identity(self_ptr self) {
-  auto& st = self->state;
-  if (st.identity_requested)
-    return;
-  st.identity_requested = true;
-  self->request(st.metadata, cfg(self).max_block, producer_id_atom::value, producer_identity{})
-    .then(
-      [=](producer_identity& id) {
-        self->state.identity = id;
-        self->state.identity_error = caf::error{};
-        process_waiting(self);
-      },
-      [=](caf::error& err) {
-        self->state.identity_requested = false; // ask again for the next send
-        self->state.identity_error = err;
-        process_waiting(self);
-      });
+held_record make_held(self_ptr self, producer_record r, reply_target target, bool credited = false) {
+  run_on_send(*self->state.interceptors, r);
+  held_record h;
+  h.size = accounted_size(r);
+  h.record = std::move(r);
+  h.target = std::move(target);
+  h.credited = credited;
+  return h;
 }
+
+// ---- After each message -----------------------------------------------------------------------
+
+// Sends what the message produced: one append_many per batch actor, one ack message per credit
+// sender, and the credit that freed memory allows.
+void send_pending(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [_, g] : st.appends) {
+    auto targets = std::make_shared<std::vector<reply_target>>(std::move(g.targets));
+    auto after = [=](std::vector<delivery_report> reports) {
+      for (size_t i = 0; i < targets->size(); ++i)
+        answer(self, (*targets)[i], std::move(reports[i].metadata), std::move(reports[i].error));
+      // Acks to credit senders go out now; this runs outside any handler's send_pending.
+      for (auto& [addr, acks] : self->state.acks)
+        self->send(acks.first, delivered_atom::value, std::move(acks.second));
+      self->state.acks.clear();
+    };
+    self->request(g.batches, caf::infinite, append_many_atom::value, std::move(g.records), std::move(g.sizes))
+      .then([=](std::vector<delivery_report>& reports) mutable {
+              reports.resize(targets->size());
+              after(std::move(reports));
+            },
+            [=](caf::error& err) mutable {
+              std::vector<delivery_report> reports(targets->size());
+              for (auto& r : reports)
+                r.error = err;
+              after(std::move(reports));
+            });
+  }
+  st.appends.clear();
+  for (auto& [_, acks] : st.acks)
+    self->send(acks.first, delivered_atom::value, std::move(acks.second));
+  st.acks.clear();
+  if (!st.closing)
+    for (auto& [sink, bytes] : st.budget->grants())
+      self->send(sink, credit_atom::value, bytes);
+}
+
+// ---- max.block.ms -----------------------------------------------------------------------------
+
+void schedule_expiry(self_ptr self) {
+  auto& st = self->state;
+  if (st.expiry_scheduled)
+    return;
+  std::optional<clock_type::time_point> earliest;
+  for (auto& [_, topic] : st.topics)
+    if (!topic.held.empty() && (!earliest || topic.held.front().deadline < *earliest))
+      earliest = topic.held.front().deadline;
+  if (!earliest)
+    return;
+  st.expiry_scheduled = true;
+  auto due = duration_cast<milliseconds>(*earliest - self->clock().now());
+  self->delayed_send(self, std::max(due, milliseconds{0}) + milliseconds{1}, expire_atom::value);
+}
+
+// Why a record waited in vain, in Java's words where Java has them, with the cause where known.
+// No error while the answer that will name the cause is still on its way.
+caf::error why_expired(self_ptr self, topic_state& topic, const held_record& h) {
+  auto& st = self->state;
+  auto& c = cfg(self);
+  switch (needs(self, topic.metadata.topic, topic, h)) {
+    case wait_reason::metadata:
+      if (topic.last_error)
+        return topic.last_error;
+      if (topic.fetching)
+        return {}; // the metadata actor answers by now, naming the cause
+      return make_error(errc::metadata_timeout,
+                        "Topic " + topic.metadata.topic + " not present in metadata after " + ms_text(c.max_block) + ".");
+    case wait_reason::lease:
+    case wait_reason::buffer:
+      return make_error(errc::buffer_exhausted,
+                        "Failed to allocate " + std::to_string(h.size) + " bytes within the configured max blocking time "
+                          + ms_text(c.max_block) + ". Total memory: " + std::to_string(c.buffer_memory)
+                          + " bytes. Available memory: " + std::to_string(c.buffer_memory - st.budget->in_batches())
+                          + " bytes.");
+    case wait_reason::none:
+      break;
+  }
+  return {};
+}
+
+// Fails the held records whose max.block.ms ran out, then lets the rest go where they can.
+void expire(self_ptr self) {
+  auto now = self->clock().now();
+  for (auto& [_, topic] : self->state.topics) {
+    while (!topic.held.empty() && topic.held.front().deadline <= now) {
+      auto err = why_expired(self, topic, topic.held.front());
+      if (!err)
+        break;
+      auto h = std::move(topic.held.front());
+      topic.held.pop_front();
+      fail_held(self, h, std::move(err));
+    }
+  }
+  drain_all(self);
+  schedule_expiry(self);
+}
+
+// ---- Metadata pushes, epochs, idle topics -----------------------------------------------------
 
 // A refresh showed leaders moving: the cached view (partition availability) follows, and every
 // batch actor whose partition moved gets its new leader before its next send can fail.
 void adopt_topic_view(self_ptr self, topic_metadata md) {
-  auto& st = self->state;
-  auto known = st.topics.find(md.topic);
-  if (known == st.topics.end())
-    return; // not a topic of ours (any more)
+  auto* topic = find_topic(self, md.topic);
+  if (!topic || !topic->known())
+    return;
   for (auto& p : md.partitions) {
-    auto b = st.batches.find({md.topic, p.partition});
     auto idx = static_cast<size_t>(p.partition);
-    bool moved = idx >= known->second.partitions.size() || known->second.partitions[idx].leader_id != p.leader_id;
-    if (b != st.batches.end() && moved && p.leader)
-      self->send(b->second, leader_atom::value, p.leader);
+    bool moved = idx >= topic->metadata.partitions.size() || topic->metadata.partitions[idx].leader_id != p.leader_id;
+    auto ps = topic->partitions.find(p.partition);
+    if (ps != topic->partitions.end() && ps->second.batches && moved && p.leader)
+      self->send(ps->second.batches, leader_atom::value, p.leader);
   }
-  st.topics_fetched[md.topic] = self->clock().now();
-  known->second = std::move(md);
+  topic->fetched_at = self->clock().now();
+  topic->metadata = std::move(md);
+}
+
+template <class F>
+void for_each_batch_actor(self_ptr self, F f) {
+  for (auto& [name, topic] : self->state.topics)
+    for (auto& [partition, ps] : topic.partitions)
+      if (ps.batches)
+        f(ps.batches);
 }
 
 // Hands a new identity to every batch actor, which restamps what is not acknowledged yet.
 void adopt_identity(self_ptr self, producer_identity id) {
-  auto& st = self->state;
-  st.identity = id;
-  ++st.metrics.epoch_bumps;
-  for (auto& [_, b] : st.batches)
-    self->send(b, producer_id_atom::value, id);
+  self->state.identity = id;
+  ++self->state.metrics.epoch_bumps;
+  for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, producer_id_atom::value, id); });
 }
 
 // KIP-360: a batch actor saw the broker lose (or reject) the sequence state of `seen`. As in Java's
@@ -377,7 +677,7 @@ void bump_epoch(self_ptr self, producer_identity seen) {
   if (st.bumping_epoch)
     return;
   st.bumping_epoch = true;
-  self->request(st.metadata, cfg(self).max_block, producer_id_atom::value, producer_identity{})
+  self->request(st.metadata, caf::infinite, producer_id_atom::value, producer_identity{})
     .then(
       [=](producer_identity& id) {
         self->state.bumping_epoch = false;
@@ -390,183 +690,53 @@ void bump_epoch(self_ptr self, producer_identity seen) {
       });
 }
 
-readiness check_ready(self_ptr self, std::span<const producer_record> records, int64_t bytes_needed) {
-  auto& st = self->state;
-  bool blocked = false;
-  if (cfg(self).enable_idempotence && st.identity.id < 0) {
-    request_identity(self);
-    blocked = true;
-  }
-  for (auto& r : records) {
-    auto t = st.topics.find(r.topic);
-    bool stale = t != st.topics.end()
-                 && self->clock().now() - st.topics_fetched[r.topic] > cfg(self).metadata_max_age;
-    if (t == st.topics.end()) {
-      request_topic(self, r.topic);
-      blocked = true;
-    } else {
-      if (stale)
-        request_topic(self, r.topic); // refresh on age; keep using what we have meanwhile
-      if (uses_sticky(self, r) && !st.leases[r.topic].usable()) {
-        renew_lease(self, r.topic); // the first lease, or one that ran out in a burst
-        blocked = true;
+// A topic nobody sent to for metadata.max.idle.ms, with nothing held or unacknowledged, leaves:
+// its batch actors stop, and a long-running producer whose topics change stays small.
+void forget_idle_topics(self_ptr self) {
+  auto now = self->clock().now();
+  std::erase_if(self->state.topics, [&](auto& entry) {
+    auto& topic = entry.second;
+    bool idle = now - topic.last_used >= cfg(self).metadata_max_idle && topic.held.empty() && !topic.fetching
+                && !topic.lease.renewing
+                && std::all_of(topic.partitions.begin(), topic.partitions.end(),
+                               [](auto& p) { return p.second.queued_bytes == 0; });
+    if (!idle)
+      return false;
+    for (auto& [_, ps] : topic.partitions)
+      if (ps.batches) {
+        self->unlink_from(ps.batches);
+        self->send(ps.batches, close_atom::value); // nothing is pending there: it just stops
       }
-    }
-  }
-  if (!blocked && st.buffer_in_use > 0 && st.buffer_in_use + bytes_needed > cfg(self).buffer_memory)
-    blocked = true; // waits for batch_done to release memory
-  return blocked ? readiness::blocked : readiness::ready;
+    return true;
+  });
+  self->delayed_send(self, cfg(self).metadata_max_idle, sweep_atom::value);
 }
 
-// Hands ready records to their batch actors. For send, the batch actor answers the user directly.
-void dispatch_single(self_ptr self, producer_record& r, int32_t size, caf::typed_response_promise<record_metadata> rp) {
-  place(self, r, size);
-  account(self, r, size);
-  auto b = batch_for(self, r.topic, r.partition);
-  rp.delegate(b, append_atom::value, std::move(r), size);
-  if (self->state.flushing)
-    self->send(b, flush_atom::value);
-}
+// ---- Closing ----------------------------------------------------------------------------------
 
-void dispatch_many(self_ptr self, std::vector<producer_record>& records,
-                   caf::typed_response_promise<std::vector<delivery_report>> rp) {
+// After the bounded flush: records still unacknowledged or held fail with PRODUCER_CLOSED (the
+// batch actors are told first and unlinked, so no exit overtakes that message), and the producer
+// stops with PRODUCER_CLOSED as its exit reason, which stops its linked actors too and tells whoever
+// monitors it why. (It cannot stay behind to answer later calls: CAF 0.17 destroys an actor still
+// alive at the actor system's shutdown in a way that crashes, and timers and remote nodes keep
+// references to it. Calls that arrive while it closes get PRODUCER_CLOSED; after it, CAF's
+// request_receiver_down.)
+void finish_close(self_ptr self) {
   auto& st = self->state;
-  auto reports = std::make_shared<std::vector<delivery_report>>(records.size());
-  struct group {
-    std::vector<producer_record> records;
-    std::vector<int32_t> sizes;
-    std::vector<size_t> positions;
-  };
-  std::map<topic_partition, group> groups;
-  size_t early = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    auto& r = records[i];
-    int32_t size = accounted_size(r);
-    // A topic whose metadata wait failed fails its records; the others pass Java's checks.
-    bool topic_failed = st.topic_errors.count(r.topic) > 0 && st.topics.count(r.topic) == 0;
-    if (auto err = topic_failed ? st.topic_errors[r.topic] : validate(self, r, size, st.topics[r.topic])) {
-      (*reports)[i] = delivery_report{record_metadata{r.topic, r.partition, -1, r.timestamp, -1, -1},
-                                      fail_early(self, r, err)};
-      ++early;
-      continue;
-    }
-    place(self, r, size);
-    account(self, r, size);
-    auto& g = groups[{r.topic, r.partition}];
-    g.sizes.push_back(size);
-    g.positions.push_back(i);
-    g.records.push_back(std::move(r));
+  for (auto& [_, topic] : st.topics) {
+    for (auto& h : topic.held)
+      fail_held(self, h, closed_error());
+    topic.held.clear();
   }
-  if (groups.empty()) {
-    rp.deliver(std::move(*reports));
-    return;
-  }
-  auto remaining = std::make_shared<size_t>(groups.size());
-  for (auto& [tp, g] : groups) {
-    auto b = batch_for(self, tp.first, tp.second);
-    auto positions = std::move(g.positions);
-    self->request(b, caf::infinite, append_many_atom::value, std::move(g.records), std::move(g.sizes))
-      .then(
-        [=](std::vector<delivery_report>& got) mutable {
-          for (size_t k = 0; k < got.size() && k < positions.size(); ++k)
-            (*reports)[positions[k]] = std::move(got[k]);
-          if (--*remaining == 0)
-            rp.deliver(std::move(*reports));
-        },
-        [=](caf::error& err) mutable {
-          for (auto p : positions)
-            (*reports)[p].error = err;
-          if (--*remaining == 0)
-            rp.deliver(std::move(*reports));
-        });
-    if (st.flushing)
-      self->send(b, flush_atom::value);
-  }
-}
-
-int64_t bytes_of(const std::vector<producer_record>& records) {
-  int64_t n = 0;
-  for (auto& r : records)
-    n += accounted_size(r);
-  return n;
-}
-
-void schedule_expiry(self_ptr self) {
-  auto& st = self->state;
-  if (st.expiry_scheduled || st.waiting.empty())
-    return;
-  st.expiry_scheduled = true;
-  auto due = st.waiting.front().deadline - self->clock().now();
-  self->delayed_send(self, std::max(duration_cast<milliseconds>(due), milliseconds{0}) + milliseconds{1},
-                     expire_atom::value);
-}
-
-// Fails a waiting send whose max.block.ms ran out, with the reason it was waiting for.
-void expire(self_ptr self, waiting_send& w) {
-  auto& st = self->state;
-  caf::error err;
-  if (cfg(self).enable_idempotence && st.identity.id < 0)
-    err = st.identity_error ? st.identity_error
-                            : make_error(errc::metadata_timeout, "no producer id within max.block.ms ("
-                                                                   + std::to_string(cfg(self).max_block.count()) + " ms)");
-  for (auto& r : w.records)
-    if (!err && !st.topics.count(r.topic))
-      err = st.topic_errors.count(r.topic) ? st.topic_errors[r.topic]
-                                           : make_error(errc::metadata_timeout,
-                                                        "Topic " + r.topic + " not present in metadata after "
-                                                          + std::to_string(cfg(self).max_block.count()) + " ms.");
-  if (!err)
-    err = make_error(errc::buffer_exhausted,
-                     "Failed to allocate " + std::to_string(bytes_of(w.records)) + " bytes within the configured max blocking time "
-                       + std::to_string(cfg(self).max_block.count()) + " ms. Total memory: "
-                       + std::to_string(cfg(self).buffer_memory) + " bytes. Available memory: "
-                       + std::to_string(cfg(self).buffer_memory - st.buffer_in_use) + " bytes.");
-  if (w.is_batch) {
-    std::vector<delivery_report> reports;
-    for (auto& r : w.records)
-      reports.push_back({record_metadata{r.topic, r.partition, -1, r.timestamp, -1, -1}, fail_early(self, r, err)});
-    w.many.deliver(std::move(reports));
-  } else {
-    w.single.deliver(fail_early(self, w.records.front(), err));
-  }
-}
-
-void process_waiting(self_ptr self) {
-  auto& st = self->state;
-  while (!st.waiting.empty()) {
-    auto& w = st.waiting.front();
-    // A topic whose metadata wait already failed fails its records now rather than wait again.
-    bool failed_topic = false;
-    for (auto& r : w.records)
-      if (!st.topics.count(r.topic) && st.topic_errors.count(r.topic))
-        failed_topic = true;
-    if (self->clock().now() >= w.deadline || (failed_topic && !w.is_batch)) {
-      expire(self, w);
-      st.waiting.pop_front();
-      continue;
-    }
-    bool identity_failed = cfg(self).enable_idempotence && st.identity.id < 0 && st.identity_error;
-    if (identity_failed) {
-      expire(self, w);
-      st.waiting.pop_front();
-      continue;
-    }
-    if (!failed_topic && check_ready(self, w.records, bytes_of(w.records)) == readiness::blocked)
-      break;
-    auto item = std::move(w);
-    st.waiting.pop_front();
-    if (item.is_batch) {
-      dispatch_many(self, item.records, item.many);
-    } else {
-      auto& r = item.records.front();
-      int32_t size = accounted_size(r);
-      if (auto err = validate(self, r, size, st.topics[r.topic]))
-        item.single.deliver(fail_early(self, r, err));
-      else
-        dispatch_single(self, r, size, item.single);
-    }
-  }
-  schedule_expiry(self);
+  for_each_batch_actor(self, [&](batch_actor& b) {
+    self->unlink_from(b);
+    self->send(b, close_atom::value);
+  });
+  send_pending(self);
+  for (auto& f : st.flushes) // nothing is left to wait for
+    f.promise.deliver(ok_atom::value);
+  st.flushes.clear();
+  self->quit(closed_error());
 }
 
 } // namespace
@@ -576,6 +746,8 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
   st.settings = std::move(settings);
   st.interceptors = std::make_shared<const interceptor_list>(st.settings.interceptors);
   auto& c = st.settings.config;
+  st.budget = std::make_unique<memory_budget>(c.buffer_memory, c.max_blocked_bytes, std::max(c.batch_size, 1024),
+                                              std::min<int64_t>(c.max_request_size, c.buffer_memory));
   partitioner_settings ps;
   ps.batch_size = c.batch_size;
   ps.sticky.adaptive = c.partitioner_adaptive;
@@ -587,66 +759,92 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
   self->link_to(st.metadata);
   if (c.enable_idempotence)
     request_identity(self);
+  self->delayed_send(self, c.metadata_max_idle, sweep_atom::value);
+  // A credit sender that ends (or its node) gives its unused credit back.
+  self->set_down_handler([=](caf::down_msg& dm) {
+    self->state.budget->detach(dm.source);
+    send_pending(self);
+  });
   return {
     [=](send_atom, producer_record& r) -> caf::result<record_metadata> {
-      auto& s = self->state;
-      if (s.closed)
-        return make_error(errc::producer_closed, "Cannot perform operation after producer has been closed");
-      ++s.accepted;
-      run_on_send(*s.interceptors, r);
-      if (r.topic.empty())
-        return fail_early(self, r, make_error(errc::invalid_record, "a record needs a topic"));
-      int32_t size = accounted_size(r);
-      if (s.waiting.empty() && check_ready(self, {&r, 1}, size) == readiness::ready) {
-        if (auto err = validate(self, r, size, s.topics[r.topic]))
-          return fail_early(self, r, err);
-        auto rp = self->make_response_promise<record_metadata>();
-        dispatch_single(self, r, size, rp);
-        return rp;
-      }
-      if (s.topic_errors.count(r.topic) && !s.topics.count(r.topic) && s.waiting.empty()
-          && !s.topics_requested.count(r.topic)) {
-        // The last wait for this topic failed: wait again (it may exist now), bounded as before.
-        s.topic_errors.erase(r.topic);
-        check_ready(self, {&r, 1}, size);
-      }
+      if (self->state.closing)
+        return closed_error();
       auto rp = self->make_response_promise<record_metadata>();
-      waiting_send w;
-      w.records.push_back(std::move(r));
-      w.single = rp;
-      w.deadline = self->clock().now() + cfg(self).max_block;
-      s.waiting.push_back(std::move(w));
-      schedule_expiry(self);
+      admit(self, make_held(self, std::move(r), to_request{rp}));
+      send_pending(self);
       return rp;
     },
     [=](send_batch_atom, std::vector<producer_record>& records) -> caf::result<std::vector<delivery_report>> {
-      auto& s = self->state;
-      if (s.closed) {
-        std::vector<delivery_report> out;
-        for (auto& r : records)
-          out.push_back({record_metadata{r.topic, r.partition, -1, r.timestamp, -1, -1},
-                         make_error(errc::producer_closed, "Cannot perform operation after producer has been closed")});
-        return out;
-      }
-      s.accepted += records.size();
-      for (auto& r : records)
-        run_on_send(*s.interceptors, r);
-      auto rp = self->make_response_promise<std::vector<delivery_report>>();
-      for (auto& r : records)
-        if (s.topic_errors.count(r.topic) && !s.topics.count(r.topic) && !s.topics_requested.count(r.topic))
-          s.topic_errors.erase(r.topic);
-      if (s.waiting.empty() && check_ready(self, records, bytes_of(records)) == readiness::ready) {
-        dispatch_many(self, records, rp);
+      if (self->state.closing)
+        return refuse_all(records);
+      auto reply = std::make_shared<batch_reply>();
+      reply->promise = self->make_response_promise<std::vector<delivery_report>>();
+      reply->reports.resize(records.size());
+      reply->remaining = records.size();
+      auto rp = reply->promise;
+      if (records.empty()) {
+        rp.deliver(std::vector<delivery_report>{});
         return rp;
       }
-      waiting_send w;
-      w.records = std::move(records);
-      w.many = rp;
-      w.is_batch = true;
-      w.deadline = self->clock().now() + cfg(self).max_block;
-      s.waiting.push_back(std::move(w));
-      schedule_expiry(self);
+      for (size_t i = 0; i < records.size(); ++i)
+        admit(self, make_held(self, std::move(records[i]), to_batch_reply{reply, i}));
+      send_pending(self);
       return rp;
+    },
+    [=](attach_atom, delivery_sink& sink) -> caf::result<int64_t> {
+      auto& s = self->state;
+      if (s.closing)
+        return closed_error();
+      if (!s.budget->attached(sink.address())) {
+        s.budget->attach(sink);
+        self->monitor(sink);
+      }
+      // The answer first, then the credit: a sender knows the largest record before it may push.
+      auto rp = self->make_response_promise<int64_t>();
+      rp.deliver(largest_record(self));
+      send_pending(self);
+      return rp;
+    },
+    [=](push_atom, uint64_t first_id, std::vector<producer_record>& records) {
+      auto& s = self->state;
+      auto sender = caf::actor_cast<delivery_sink>(self->current_sender());
+      if (!sender)
+        return; // anonymous: nobody to tell what became of the records
+      // Records larger than any credit fail as Java fails them, uncharged; the rest must fit the
+      // credit granted (else, or after detach, or while closing, they are refused, nothing held).
+      auto too_large = [&](const producer_record& r) { return accounted_size(r) > largest_record(self); };
+      int64_t bytes = 0;
+      for (auto& r : records)
+        if (!too_large(r))
+          bytes += accounted_size(r);
+      bool within = !s.closing && s.budget->spend(sender.address(), bytes);
+      for (size_t i = 0; i < records.size(); ++i) {
+        reply_target target = to_sender{sender, first_id + i};
+        if (too_large(records[i])) {
+          ++s.accepted;
+          fail(self, records[i], target, validate(self, records[i], accounted_size(records[i]), 0));
+          continue;
+        }
+        if (!within) {
+          ++s.accepted;
+          fail(self, records[i], target,
+               s.closing ? closed_error()
+                         : make_error(errc::buffer_exhausted,
+                                      "pushed " + std::to_string(bytes) + " bytes beyond the credit this producer "
+                                      "granted (attach first, then push no more than the credit messages allow)"));
+          continue;
+        }
+        admit(self, make_held(self, std::move(records[i]), std::move(target), true));
+      }
+      send_pending(self);
+    },
+    [=](detach_atom) {
+      auto& sender = self->current_sender();
+      if (!sender)
+        return;
+      self->state.budget->detach(sender->address());
+      self->demonitor(sender->address());
+      send_pending(self);
     },
     [=](flush_atom) -> caf::result<ok_atom> {
       auto& s = self->state;
@@ -654,39 +852,31 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
         return ok_atom::value;
       auto rp = self->make_response_promise<ok_atom>();
       s.flushes.push_back({s.accepted, rp});
-      s.flushing = true;
-      for (auto& [_, b] : s.batches)
-        self->send(b, flush_atom::value);
+      for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, flush_atom::value); });
       return rp;
     },
     [=](close_atom, caf::timespan timeout) -> caf::result<ok_atom> {
       auto& s = self->state;
-      s.closed = true;
       auto rp = self->make_response_promise<ok_atom>();
-      auto finish = [=]() mutable {
-        // Records still unacknowledged when the flush ran out of time fail with PRODUCER_CLOSED:
-        // the batch actors are told first and unlinked, so no exit overtakes that message.
-        for (auto& [_, b] : self->state.batches) {
-          self->unlink_from(b);
-          self->send(b, close_atom::value);
-        }
-        rp.deliver(ok_atom::value);
-        // Not exit_reason::normal: that would leave the linked metadata and connection actors running.
-        self->quit(caf::exit_reason::user_shutdown);
-      };
-      if (s.resolved >= s.accepted) {
-        finish();
+      if (s.closing) { // a second close waits with the first
+        s.flushes.push_back({s.accepted, rp});
         return rp;
       }
-      for (auto& [_, b] : s.batches)
-        self->send(b, flush_atom::value);
+      s.closing = true;
+      if (s.resolved >= s.accepted) {
+        finish_close(self);
+        rp.deliver(ok_atom::value);
+        return rp;
+      }
+      for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, flush_atom::value); });
       self->request(caf::actor_cast<producer_actor>(self), timeout, flush_atom::value)
-        .then([=](ok_atom) mutable { finish(); }, [=](caf::error&) mutable { finish(); });
+        .then([=](ok_atom) mutable { finish_close(self); rp.deliver(ok_atom::value); },
+              [=](caf::error&) mutable { finish_close(self); rp.deliver(ok_atom::value); });
       return rp;
     },
     [=](partitions_atom, std::string& topic) -> caf::result<std::vector<partition_info>> {
       auto rp = self->make_response_promise<std::vector<partition_info>>();
-      self->request(self->state.metadata, cfg(self).max_block, topic_atom::value, topic, false)
+      self->request(self->state.metadata, caf::infinite, topic_atom::value, topic, false)
         .then(
           [=](topic_metadata& md) mutable {
             std::vector<partition_info> out;
@@ -694,28 +884,28 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
               out.push_back({md.topic, p.partition, p.leader_id, p.replicas, p.isr});
             rp.deliver(std::move(out));
           },
-          [=](caf::error& err) mutable {
-            if (err == caf::sec::request_timeout)
-              err = make_error(errc::metadata_timeout, "Topic " + topic + " not present in metadata after "
-                                                         + std::to_string(cfg(self).max_block.count()) + " ms.");
-            rp.deliver(err);
-          });
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
     [=](metrics_atom) -> producer_metrics {
       auto& s = self->state;
       auto m = s.metrics;
-      m.buffer_bytes_in_use = s.buffer_in_use;
+      m.buffer_bytes_in_use = s.budget->in_batches() + s.budget->pushed() + s.budget->credit_outstanding();
+      m.waiting_bytes = s.budget->waiting();
       if (s.settings.in_flight_requests)
         m.in_flight_requests = s.settings.in_flight_requests->load(std::memory_order_relaxed);
       m.compression_ratio = m.uncompressed_bytes ? static_cast<double>(m.bytes_sent) / m.uncompressed_bytes : 1.0;
       m.request_latency_avg_ms = s.latency_count ? s.latency_sum_ms / s.latency_count : 0;
+      m.active_topics = static_cast<int64_t>(s.topics.size());
+      for (auto& [_, topic] : s.topics)
+        m.active_partitions += static_cast<int64_t>(topic.partitions.size());
       return m;
     },
     [=](batch_done_atom, std::string& topic, int32_t partition, batch_outcome& o) {
       auto& s = self->state;
-      s.buffer_in_use -= o.released_bytes;
-      s.queued_bytes[{topic, partition}] -= o.released_bytes;
+      s.budget->release(o.released_bytes);
+      if (auto* t = find_topic(self, topic))
+        t->partitions[partition].queued_bytes -= o.released_bytes;
       s.metrics.records_sent += static_cast<uint64_t>(o.records);
       s.metrics.records_failed += static_cast<uint64_t>(o.failed);
       s.metrics.records_retried += static_cast<uint64_t>(o.retried);
@@ -729,15 +919,18 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
         s.metrics.request_latency_max_ms = std::max(s.metrics.request_latency_max_ms, ms);
       }
       note_resolved(self, static_cast<uint64_t>(o.records + o.failed));
-      if (!s.waiting.empty())
-        process_waiting(self);
+      drain_all(self);
+      send_pending(self);
     },
     [=](bump_epoch_atom, producer_identity seen) { bump_epoch(self, seen); },
+    [=](producer_id_atom) { request_identity(self); },
     [=](topic_atom, topic_metadata& md) { adopt_topic_view(self, std::move(md)); },
     [=](expire_atom) {
       self->state.expiry_scheduled = false;
-      process_waiting(self);
+      expire(self);
+      send_pending(self);
     },
+    [=](sweep_atom) { forget_idle_topics(self); },
   };
 }
 

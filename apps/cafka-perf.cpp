@@ -1,11 +1,13 @@
 // cafka-perf: the producer benchmark, with the flags of Kafka's kafka-producer-perf-test.
 //
 //   cafka-perf --topic T --num-records N (--record-size S | --payload-file F) --throughput R
-//              [--producer-props k=v ...] [--producer.config FILE] [--mode batch|request]
+//              [--producer-props k=v ...] [--producer.config FILE] [--mode batch|request|credit]
 //
 // --throughput is records/s, -1 for unthrottled. --mode says how records reach the producer:
-// `request` sends one `send` request per record, `batch` (the default, and the faster path) one
-// `send_batch` per group of records. Latency is per record, from its request to its reply.
+// `request` sends one `send` request per record, `batch` (the default) one `send_batch` per group
+// of records, `credit` pushes groups within the credit the producer grants (attach/push: no reply
+// handler per group, memory bounded by buffer.memory). Latency is per record, from its request (or
+// push) to its report.
 // Progress every 5 s, then the final line in Kafka's shape (as tests/peers/librdkafka_perf.c
 // prints it) and a line with the client's CPU time and peak RSS.
 #include "apps/cli.hpp"
@@ -18,6 +20,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <random>
 
@@ -35,7 +38,7 @@ struct options {
   double throughput = 0;
   bool throughput_set = false;
   properties props;
-  bool batch_mode = true;
+  enum class mode { batch, request, credit } how = mode::batch;
   std::optional<std::pair<std::string, uint16_t>> node; // --node: a producer published by cafka-node
   cli::tls_flags tls;
   size_t group_size = 1000;
@@ -47,7 +50,7 @@ constexpr cli::program program{
   "usage: cafka-perf --topic TOPIC --num-records N (--record-size BYTES | --payload-file FILE)\n"
   "                  --throughput RECORDS_PER_SEC (-1: unthrottled)\n"
   "                  [--producer-props PROP=VALUE ...] [--producer.config FILE]\n"
-  "                  [--mode batch|request] [--group-size N] [--request-window N]\n"
+  "                  [--mode batch|request|credit] [--group-size N] [--request-window N]\n"
   "                  [--node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM]]\n"
   "Kafka's kafka-producer-perf-test flags; progress every 5 s, then the final line in its shape and\n"
   "client_cpu_s=... cpu_us_per_record=... failed=... max_rss_kb=...\n"};
@@ -103,9 +106,14 @@ options parse(int argc, char** argv) {
       o.props["bootstrap.servers"] = args.value();
     else if (a == "--mode") {
       auto m = args.value();
-      if (m != "batch" && m != "request")
-        args.fail("--mode: '" + m + "' is not batch or request");
-      o.batch_mode = m == "batch";
+      if (m == "batch")
+        o.how = options::mode::batch;
+      else if (m == "request")
+        o.how = options::mode::request;
+      else if (m == "credit")
+        o.how = options::mode::credit;
+      else
+        args.fail("--mode: '" + m + "' is not batch, request or credit");
     } else if (a == "--request-window")
       o.request_window = static_cast<size_t>(std::max<int64_t>(1, to_int(args, args.value())));
     else if (a == "--group-size")
@@ -232,6 +240,12 @@ struct runner_state {
   size_t window = 0;     // most records awaiting a reply at once (Java's send() blocks likewise)
   bool tick_scheduled = false;
   caf::actor done_to;
+  // --mode credit: what the producer granted, the largest record it takes, and when each pushed
+  // group went (first id -> time, records not reported yet).
+  int64_t credit = 0;
+  int64_t largest = 0;
+  std::map<uint64_t, std::pair<clock_type::time_point, int64_t>> pushes;
+  std::optional<producer_record> next_up; // the record the last push had no credit for
 };
 
 using runner_ptr = caf::stateful_actor<runner_state>*;
@@ -291,11 +305,57 @@ void after_reply(runner_ptr self) {
   pump(self);
 }
 
+// --mode credit: pushes groups as far as the credit goes.
+void push_within_credit(runner_ptr self, int64_t n) {
+  auto& s = self->state;
+  if (s.largest == 0)
+    return; // attach not answered yet
+  auto count = std::min<int64_t>(n, static_cast<int64_t>(s.opts.group_size));
+  std::vector<producer_record> group;
+  group.reserve(static_cast<size_t>(count));
+  int64_t bytes = 0;
+  while (static_cast<int64_t>(group.size()) < count) {
+    auto r = s.next_up ? *std::exchange(s.next_up, std::nullopt) : next_record(self);
+    auto cost = credit_cost(r);
+    // Larger than any credit: pushed anyway, the producer fails it (RECORD_TOO_LARGE) uncharged.
+    if (cost > s.credit - bytes && cost <= s.largest) {
+      s.next_up = std::move(r);
+      break;
+    }
+    bytes += cost;
+    group.push_back(std::move(r));
+  }
+  if (group.empty())
+    return;
+  s.credit -= bytes;
+  auto first = static_cast<uint64_t>(s.sent);
+  s.pushes.emplace(first, std::make_pair(clock_type::now(), static_cast<int64_t>(group.size())));
+  s.sent += static_cast<int64_t>(group.size());
+  self->send(s.producer, push_atom::value, first, std::move(group));
+}
+
+void on_acks(runner_ptr self, std::vector<record_ack>& acks) {
+  auto& s = self->state;
+  for (auto& a : acks) {
+    auto push = std::prev(s.pushes.upper_bound(a.id));
+    on_result(self, push->second.first, static_cast<int64_t>(s.payloads->record_size()), a.error);
+    if (--push->second.second == 0)
+      s.pushes.erase(push);
+  }
+}
+
 void pump(runner_ptr self) {
   auto& s = self->state;
   for (int64_t n = allowance(self); n > 0; n = allowance(self)) {
     auto sent_at = clock_type::now();
-    if (!s.opts.batch_mode) {
+    if (s.opts.how == options::mode::credit) {
+      auto before = s.sent;
+      push_within_credit(self, n);
+      if (s.sent == before)
+        break; // no credit: the producer's next grant pumps again
+      continue;
+    }
+    if (s.opts.how == options::mode::request) {
       auto r = next_record(self);
       int64_t size = static_cast<int64_t>(r.value.size());
       ++s.sent;
@@ -352,8 +412,10 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
   st.window = static_cast<size_t>(std::clamp<int64_t>(buffer / record_bytes, 1000, 1000000));
   // CAF 0.17 finds a reply's handler by a linear search over the requester's pending requests:
   // one request per record must keep few of them open.
-  if (!st.opts.batch_mode)
+  if (st.opts.how == options::mode::request)
     st.window = std::min(st.window, st.opts.request_window);
+  if (st.opts.how == options::mode::credit) // the credit is the window
+    st.window = static_cast<size_t>(st.opts.num_records);
   st.s.start = st.s.window_start = clock_type::now();
   // A remote producer may vanish: fail what is outstanding at once and finish.
   self->monitor(producer);
@@ -371,11 +433,35 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
     self->quit();
     return {};
   }
-  pump(self);
+  if (st.opts.how == options::mode::credit) {
+    self->request(producer, seconds{30}, attach_atom::value, caf::actor_cast<delivery_sink>(self))
+      .then(
+        [=](int64_t largest) {
+          self->state.largest = largest;
+          pump(self);
+        },
+            [=](caf::error& err) {
+              auto& s = self->state;
+              s.s.first_error = "attach: " + self->system().render(err);
+              s.s.failed = s.opts.num_records;
+              s.resolved = s.opts.num_records;
+              after_reply(self);
+            });
+  } else {
+    pump(self);
+  }
   return {
     [=](tick_atom) {
       self->state.tick_scheduled = false;
       pump(self);
+    },
+    [=](credit_atom, int64_t bytes) {
+      self->state.credit += bytes;
+      pump(self);
+    },
+    [=](delivered_atom, std::vector<record_ack>& acks) {
+      on_acks(self, acks);
+      after_reply(self);
     },
   };
 }

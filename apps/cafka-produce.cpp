@@ -107,108 +107,158 @@ producer_record to_record(const options& o, const std::string& line) {
   return r;
 }
 
-std::vector<std::string> read_lines(const options& o) {
-  std::vector<std::string> lines;
-  auto read = [&](std::istream& in) {
-    std::string line;
-    while (std::getline(in, line))
-      lines.push_back(line);
-  };
-  if (o.files.empty() || (o.files.size() == 1 && o.files[0] == "-")) {
-    read(std::cin);
-    return lines;
+// The input, one line at a time: the files in order, or stdin.
+class line_source {
+public:
+  explicit line_source(const options& o) : files_(o.files) {
+    if (files_.empty() || (files_.size() == 1 && files_[0] == "-"))
+      files_.clear();
   }
-  for (auto& f : o.files) {
-    std::ifstream in{f};
-    if (!in) {
-      std::cerr << "cafka-produce: cannot open " << f << "\n";
-      std::exit(2);
+
+  // The next line; false at the end of the input.
+  bool next(std::string& line) {
+    for (;;) {
+      if (files_.empty())
+        return static_cast<bool>(std::getline(std::cin, line));
+      if (!file_.is_open()) {
+        if (next_file_ == files_.size())
+          return false;
+        auto& name = files_[next_file_++];
+        file_.open(name);
+        if (!file_) {
+          std::cerr << "cafka-produce: cannot open " << name << "\n";
+          std::exit(2);
+        }
+      }
+      if (std::getline(file_, line))
+        return true;
+      file_.close();
     }
-    read(in);
   }
-  return lines;
-}
 
-using done_atom = caf::atom_constant<caf::atom("done")>;
-
-// Sends every record (at most `window` awaiting replies at once) and prints reports in order.
-struct sender_state {
-  producer_actor producer;
-  std::vector<producer_record> records;
-  bool verbose = false;
-  std::optional<caf::timespan> timeout; // per request; none: the producer's own timeouts bound them
-  caf::actor done_to;
-  size_t next = 0;
-  size_t resolved = 0;
-  size_t failed = 0;
-  std::map<std::string, size_t> reasons;
+private:
+  std::vector<std::string> files_;
+  size_t next_file_ = 0;
+  std::ifstream file_;
 };
 
-using sender_ptr = caf::stateful_actor<sender_state>*;
+// Streams the input to the producer within the credit it grants (cafka/producer_actor.hpp: attach,
+// push): input is read only while the producer can take it, so a stalled cluster stops the reading
+// rather than filling memory. Reports are printed as they come.
+class streamer {
+public:
+  streamer(caf::scoped_actor& self, producer_actor producer, const options& o)
+    : self_(self), producer_(std::move(producer)), o_(o) {}
 
-constexpr size_t window = 10000;
-
-void finish(sender_ptr self) {
-  auto& st = self->state;
-  self->send(st.done_to, done_atom::value, st.records.size(), st.failed);
-  for (auto& [why, n] : st.reasons)
-    std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
-  self->quit();
-}
-
-void count_failure(sender_ptr self, const std::string& why, size_t n) {
-  auto& st = self->state;
-  st.failed += n;
-  st.reasons[why] += n;
-  st.resolved += n;
-}
-
-void send_more(sender_ptr self) {
-  auto& st = self->state;
-  while (st.next < st.records.size() && st.next - st.resolved < window) {
-    size_t i = st.next++;
-    auto ask = [&](auto bound) { return self->request(st.producer, bound, send_atom::value, st.records[i]); };
-    (st.timeout ? ask(*st.timeout) : ask(caf::infinite))
-      .then(
-        [=](record_metadata& md) {
-          if (self->state.verbose)
-            std::cout << "delivered record " << i << " to " << md.topic << " partition " << md.partition
-                      << " offset " << md.offset << " timestamp " << md.timestamp << "\n";
-          ++self->state.resolved;
-          send_more(self);
-        },
-        [=](caf::error& err) {
-          auto why = self->system().render(err);
-          std::cout << "failed record " << i << ": " << why << "\n";
-          count_failure(self, why, 1);
-          send_more(self);
-        });
+  // Returns the number of records and of failures.
+  std::pair<uint64_t, uint64_t> run() {
+    self_->monitor(producer_);
+    bool attached = false;
+    self_->request(producer_, std::chrono::seconds{30}, attach_atom::value, caf::actor_cast<delivery_sink>(self_))
+      .receive([&](int64_t largest) { largest_ = largest, attached = true; },
+               [&](caf::error& err) { std::cerr << "cafka-produce: " << self_->system().render(err) << "\n"; });
+    if (!attached)
+      return {0, 0};
+    line_source input{o_};
+    std::string line;
+    std::optional<producer_record> next;
+    bool more = true;
+    while (more || pushed_ > resolved_) {
+      if (gone_)
+        break;
+      // Fill a push with what the credit allows; wait for more credit or outcomes otherwise.
+      std::vector<producer_record> chunk;
+      int64_t bytes = 0;
+      while (more && chunk.size() < max_chunk) {
+        if (!next) {
+          if (!input.next(line)) {
+            more = false;
+            break;
+          }
+          next = to_record(o_, line);
+        }
+        auto size = credit_cost(*next);
+        // Larger than any credit: pushed at once, the producer fails it (RECORD_TOO_LARGE) uncharged.
+        if (size > largest_)
+          size = 0;
+        if (size > credit_ - bytes)
+          break;
+        bytes += size;
+        chunk.push_back(std::move(*next));
+        next.reset();
+      }
+      if (!chunk.empty()) {
+        credit_ -= bytes;
+        auto first = pushed_;
+        pushed_ += chunk.size();
+        self_->send(producer_, push_atom::value, first, std::move(chunk));
+        handle_pending(); // whatever already came, without waiting
+        continue;
+      }
+      handle_one(); // blocks: credit, outcomes, or the producer's end
+    }
+    self_->send(producer_, detach_atom::value);
+    return {pushed_, failed_};
   }
-  if (st.resolved == st.records.size())
-    finish(self);
-}
 
-caf::behavior sender(sender_ptr self, producer_actor producer, std::vector<producer_record> records, bool verbose,
-                     std::optional<caf::timespan> timeout, caf::actor done_to) {
-  auto& st = self->state;
-  st.producer = std::move(producer);
-  st.records = std::move(records);
-  st.verbose = verbose;
-  st.timeout = timeout;
-  st.done_to = std::move(done_to);
-  // A remote producer may vanish: fail what is outstanding at once rather than at the timeout.
-  self->monitor(st.producer);
-  self->set_down_handler([=](caf::down_msg& dm) {
-    auto& s = self->state;
-    auto why = "the producer went away (" + self->system().render(dm.reason) + ")";
-    size_t lost = s.records.size() - s.resolved;
-    std::cout << "failed " << lost << " record(s): " << why << "\n";
-    count_failure(self, why, lost);
-    finish(self);
-  });
-  send_more(self);
-  return {[](done_atom) {}};
-}
+private:
+  void on_acks(std::vector<record_ack>& acks) {
+    for (auto& a : acks) {
+      ++resolved_;
+      if (a.error) {
+        auto why = self_->system().render(a.error);
+        std::cout << "failed record " << a.id << ": " << why << "\n";
+        ++failed_;
+        ++reasons_[why];
+      } else if (o_.verbose) {
+        auto& md = a.metadata;
+        std::cout << "delivered record " << a.id << " to " << md.topic << " partition " << md.partition
+                  << " offset " << md.offset << " timestamp " << md.timestamp << "\n";
+      }
+    }
+  }
+
+  auto handlers() {
+    return std::make_tuple(
+      [this](credit_atom, int64_t bytes) { credit_ += bytes; },
+      [this](delivered_atom, std::vector<record_ack>& acks) { on_acks(acks); },
+      [this](caf::down_msg& dm) {
+        // A remote producer vanished: what it did not report is lost to us.
+        auto why = "the producer went away (" + self_->system().render(dm.reason) + ")";
+        auto lost = pushed_ - resolved_;
+        std::cout << "failed " << lost << " record(s): " << why << "\n";
+        failed_ += lost;
+        reasons_[why] += lost;
+        resolved_ = pushed_;
+        gone_ = true;
+      });
+  }
+
+  void handle_one() {
+    std::apply([this](auto... hs) { self_->receive(hs...); }, handlers());
+  }
+
+  void handle_pending() {
+    for (bool idle = false; !idle;)
+      std::apply([&](auto... hs) { self_->receive(hs..., caf::after(std::chrono::seconds{0}) >> [&] { idle = true; }); },
+                 handlers());
+  }
+
+public:
+  std::map<std::string, uint64_t> reasons_;
+
+private:
+  static constexpr size_t max_chunk = 1000;
+  caf::scoped_actor& self_;
+  producer_actor producer_;
+  const options& o_;
+  int64_t credit_ = 0;
+  int64_t largest_ = 0; // the largest record cost the producer accepts (attach's answer)
+  uint64_t pushed_ = 0;
+  uint64_t resolved_ = 0;
+  uint64_t failed_ = 0;
+  bool gone_ = false;
+};
 
 } // namespace
 
@@ -225,25 +275,15 @@ int main(int argc, char** argv) {
   auto obtained = cli::obtain_producer(sys, "cafka-produce", o.node, o.tls, o.props);
   if (obtained.exit_status != 0)
     return obtained.exit_status;
-  auto producer = &obtained.producer;
-  std::vector<producer_record> records;
-  for (auto& line : read_lines(o))
-    records.push_back(to_record(o, line));
-  // Locally the producer's own timeouts bound every request; between nodes a lost reply must not
-  // hang us: wait at most delivery.timeout.ms's default plus a margin.
-  std::optional<caf::timespan> timeout;
-  if (remote)
-    timeout = std::chrono::seconds{130};
-  size_t total = 0, failed = 0;
+  uint64_t total = 0, failed = 0;
   {
     caf::scoped_actor self{sys};
-    self->spawn(sender, *producer, std::move(records), o.verbose, timeout, caf::actor{self});
-    self->receive([&](done_atom, size_t n, size_t f) {
-      total = n;
-      failed = f;
-    });
+    streamer s{self, obtained.producer, o};
+    std::tie(total, failed) = s.run();
+    for (auto& [why, n] : s.reasons_)
+      std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
     if (!remote) // a published producer belongs to its node
-      self->request(*producer, caf::infinite, close_atom::value, caf::timespan{std::chrono::seconds{30}})
+      self->request(obtained.producer, caf::infinite, close_atom::value, caf::timespan{std::chrono::seconds{30}})
         .receive([](ok_atom) {}, [](caf::error&) {});
   }
   std::cerr << "cafka-produce: " << (total - failed) << " of " << total << " record(s) delivered to " << o.topic;

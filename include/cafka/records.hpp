@@ -39,6 +39,14 @@ struct delivery_report {
   caf::error error;
 };
 
+// One record's outcome for a credit sender (cafka/producer_actor.hpp: push), named by the id the
+// sender gave it: metadata when error is empty.
+struct record_ack {
+  uint64_t id = 0;
+  record_metadata metadata;
+  caf::error error;
+};
+
 struct partition_info {
   std::string topic;
   int32_t partition = -1;
@@ -58,9 +66,12 @@ struct producer_metrics {
   double compression_ratio = 1.0; // bytes_sent / uncompressed_bytes
   double request_latency_avg_ms = 0;
   double request_latency_max_ms = 0;
-  int64_t buffer_bytes_in_use = 0;
+  int64_t buffer_bytes_in_use = 0; // records in batches (buffer.memory), plus credit granted and unused
+  int64_t waiting_bytes = 0;       // records a send holds while they wait (max.blocked.bytes)
   int64_t in_flight_requests = 0;
   uint64_t epoch_bumps = 0;      // KIP-360: new epochs after the broker lost our sequence state
+  int64_t active_topics = 0;     // topics with state in the producer (idle ones leave after metadata.max.idle.ms)
+  int64_t active_partitions = 0; // partitions with a batch actor
 };
 
 template <class Inspector>
@@ -78,6 +89,10 @@ typename Inspector::result_type inspect(Inspector& f, delivery_report& x) {
   return f(caf::meta::type_name("cafka::delivery_report"), x.metadata, x.error);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_ack& x) {
+  return f(caf::meta::type_name("cafka::record_ack"), x.id, x.metadata, x.error);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partition_info& x) {
   return f(caf::meta::type_name("cafka::partition_info"), x.topic, x.partition, x.leader, x.replicas,
            x.in_sync_replicas);
@@ -86,8 +101,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, producer_metrics& x) {
   return f(caf::meta::type_name("cafka::producer_metrics"), x.records_sent, x.records_failed,
            x.records_retried, x.batches_sent, x.bytes_sent, x.uncompressed_bytes, x.compression_ratio,
-           x.request_latency_avg_ms, x.request_latency_max_ms, x.buffer_bytes_in_use, x.in_flight_requests,
-           x.epoch_bumps);
+           x.request_latency_avg_ms, x.request_latency_max_ms, x.buffer_bytes_in_use, x.waiting_bytes,
+           x.in_flight_requests, x.epoch_bumps, x.active_topics, x.active_partitions);
 }
 
 } // namespace cafka

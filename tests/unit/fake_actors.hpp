@@ -7,6 +7,7 @@
 #include "actors/interfaces.hpp"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <memory>
 #include <utility>
@@ -33,6 +34,9 @@ struct fake_log {
   std::vector<leader_hint> leader_hints;                    // KIP-951 hints the metadata actor got
   caf::actor hinted_leader;                                 // where the fake metadata sends them
   protocol::uuid topic_id;                                  // the id the fake metadata gives every topic
+  std::vector<int64_t> credit;                              // grants a fake sink received
+  std::vector<record_ack> acks;                             // outcomes a fake sink received
+  std::optional<int64_t> largest_record;                    // what attach answered a fake sink
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -46,12 +50,33 @@ inline caf::behavior fake_client(caf::event_based_actor* self, caf::actor target
       self->send(target, a, std::move(r), std::move(n));
     },
     [=](send_atom a, producer_record& r) { self->send(target, a, std::move(r)); },
+    [=](send_batch_atom a, std::vector<producer_record>& r) { self->send(target, a, std::move(r)); },
     [=](record_metadata& md) { log->replies.emplace_back(std::move(md)); },
     [=](std::vector<delivery_report>& reports) { log->group_replies.push_back(std::move(reports)); },
   };
 }
 
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
+
+// A credit sender (cafka/producer_actor.hpp): attaches to `producer` when told (attach_atom), pushes
+// what the test hands it, and keeps what comes back.
+inline caf::behavior fake_sink(caf::event_based_actor* self, caf::actor producer, std::shared_ptr<fake_log> log) {
+  return {
+    [=](attach_atom) {
+      self->request(producer, caf::infinite, attach_atom::value, caf::actor_cast<delivery_sink>(self))
+        .then([=](int64_t largest) { log->largest_record = largest; });
+    },
+    [=](push_atom a, uint64_t first, std::vector<producer_record>& records) {
+      self->send(producer, a, first, std::move(records));
+    },
+    [=](detach_atom a) { self->send(producer, a); },
+    [=](credit_atom, int64_t bytes) { log->credit.push_back(bytes); },
+    [=](delivered_atom, std::vector<record_ack>& acks) {
+      for (auto& a : acks)
+        log->acks.push_back(std::move(a));
+    },
+  };
+}
 
 // What a broker answers for one partition of a Produce request.
 inline produce_result broker_answer(int16_t error_code, int64_t base_offset = -1, int64_t log_append_time = -1,
@@ -176,10 +201,15 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [=](close_atom, caf::timespan) -> caf::result<ok_atom> { return unused(); },
     [=](partitions_atom, std::string&) -> caf::result<std::vector<partition_info>> { return unused(); },
     [=](metrics_atom) -> caf::result<producer_metrics> { return unused(); },
+    [=](attach_atom, delivery_sink&) -> caf::result<int64_t> { return unused(); },
+    [](push_atom, uint64_t, std::vector<producer_record>&) {},
+    [](detach_atom) {},
     [=](batch_done_atom, std::string&, int32_t, batch_outcome& o) { log->outcomes.push_back(o); },
     [=](bump_epoch_atom, producer_identity seen) { log->bump_requests.push_back(seen); },
+    [](producer_id_atom) {},
     [](topic_atom, topic_metadata&) {},
     [](expire_atom) {},
+    [](sweep_atom) {},
   };
 }
 

@@ -91,6 +91,34 @@ struct fixture : test_coordinator_fixture<> {
   std::vector<caf::expected<record_metadata>> replies() {
     return std::exchange(log->replies, {});
   }
+
+  // The producer under test (spawn's first actor).
+  caf::actor front() { return spawned.front(); }
+
+  producer_metrics metrics() {
+    self->send(front(), metrics_atom::value);
+    consume_messages();
+    producer_metrics out;
+    self->receive([&](producer_metrics& m) { out = m; });
+    return out;
+  }
+
+  // A credit sender attached to the producer under test.
+  caf::actor attached_sink() {
+    auto sink = sys.spawn(fake_sink, front(), log);
+    spawned.push_back(sink);
+    self->send(sink, attach_atom::value);
+    consume_messages();
+    return sink;
+  }
+
+  // n 10-byte records for the topic (78 accounted bytes each).
+  std::vector<producer_record> records(const std::string& topic, size_t n) {
+    std::vector<producer_record> out;
+    for (size_t i = 0; i < n; ++i)
+      out.push_back(record(topic));
+    return out;
+  }
 };
 
 bool has_code(const caf::expected<record_metadata>& r, errc code) {
@@ -156,8 +184,9 @@ CAF_TEST(a record over max request size fails at once and its neighbours go thro
 }
 
 CAF_TEST(buffer memory holds records back until acknowledgements free it) {
-  // Each 10-byte record accounts for about 80 bytes: ten fit in 1000, the rest wait.
-  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100000"}});
+  // Each 10-byte record accounts for 78 bytes: twelve fit in 1000, the rest wait. They all wait for
+  // the topic's metadata first: max.blocked.bytes lets them (its own test is further down).
+  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100000"}, {"max.blocked.bytes", "10000"}});
   for (int i = 0; i < 20; ++i)
     self->send(client, send_atom::value, record("orders"));
   consume_messages();
@@ -181,7 +210,8 @@ CAF_TEST(buffer memory holds records back until acknowledgements free it) {
 }
 
 CAF_TEST(buffer memory exhausted for max block ms fails the waiting records) {
-  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100000"}, {"max.block.ms", "500"}});
+  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100000"}, {"max.block.ms", "500"},
+                       {"max.blocked.bytes", "10000"}}); // all may wait (see above)
   for (int i = 0; i < 20; ++i)
     self->send(client, send_atom::value, record("orders"));
   consume_messages();
@@ -482,6 +512,227 @@ CAF_TEST(an exhausted epoch takes a new producer id) {
   auto got = replies();
   CAF_REQUIRE_EQUAL(got.size(), 1u);
   CAF_CHECK(got[0].engaged());
+}
+
+// Admission is per topic: a send to a healthy topic made right after one to a missing topic goes
+// out at once, and does not wait for (or fail with) the missing one.
+CAF_TEST(a missing topic does not hold up another topic) {
+  auto client = spawn({{"max.block.ms", "1000"}});
+  self->send(client, send_atom::value, record("absent"));
+  self->send(client, send_atom::value, record("orders"));
+  linger();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  acknowledge_all();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(got[0].engaged());
+  CAF_CHECK_EQUAL(got[0]->topic, "orders");
+  for (int step = 0; step < 11; ++step) {
+    advance_time(100ms);
+    consume_messages();
+  }
+  auto late = replies();
+  CAF_REQUIRE_EQUAL(late.size(), 1u);
+  CAF_CHECK(has_code(late[0], errc::metadata_timeout));
+}
+
+// A send_batch whose first record's topic failed its metadata wait and whose second names a topic
+// nobody asked for yet: each record waits for its own topic. (Once, a queued send_batch skipped the
+// readiness check and placed the keyed record over 0 partitions: a division by zero.)
+CAF_TEST(a send_batch over a failed and an unfetched topic resolves each record by its own topic) {
+  auto client = spawn({{"max.block.ms", "1000"}});
+  self->send(client, send_atom::value, record("absent"));
+  consume_messages();
+  auto keyed = record("orders");
+  keyed.key = nullable_bytes::of("key-3"); // partition 2 of 3 in Java
+  self->send(client, send_batch_atom::value, std::vector<producer_record>{record("absent"), keyed});
+  linger();
+  CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{2});
+  acknowledge_all();
+  for (int step = 0; step < 11; ++step) {
+    advance_time(100ms);
+    consume_messages();
+  }
+  auto single = replies();
+  CAF_REQUIRE_EQUAL(single.size(), 1u);
+  CAF_CHECK(has_code(single[0], errc::metadata_timeout));
+  CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
+  auto& reports = log->group_replies[0];
+  CAF_REQUIRE_EQUAL(reports.size(), 2u);
+  CAF_CHECK_EQUAL(reports[0].error.code(), static_cast<uint8_t>(errc::metadata_timeout));
+  CAF_CHECK(!reports[1].error);
+  CAF_CHECK_EQUAL(reports[1].metadata.partition, 2);
+}
+
+// Records a send holds while they wait count against max.blocked.bytes; past it a send fails at
+// once, naming the bound, instead of growing the producer's memory.
+CAF_TEST(records waiting beyond max blocked bytes fail at once naming the bound) {
+  auto client = spawn({{"max.blocked.bytes", "300"}, {"max.block.ms", "1000"}});
+  for (int i = 0; i < 6; ++i) // 78 bytes each: three may wait for the missing topic's metadata
+    self->send(client, send_atom::value, record("absent"));
+  consume_messages();
+  auto early = replies();
+  CAF_REQUIRE_EQUAL(early.size(), 3u);
+  for (auto& r : early) {
+    CAF_CHECK(has_code(r, errc::buffer_exhausted));
+    CAF_CHECK(to_string(r.error().context()).find("max.blocked.bytes is 300") != std::string::npos);
+  }
+  CAF_CHECK_EQUAL(metrics().waiting_bytes, 3 * 78);
+  for (int step = 0; step < 11; ++step) {
+    advance_time(100ms);
+    consume_messages();
+  }
+  auto late = replies();
+  CAF_REQUIRE_EQUAL(late.size(), 3u);
+  for (auto& r : late)
+    CAF_CHECK(has_code(r, errc::metadata_timeout));
+  CAF_CHECK_EQUAL(metrics().waiting_bytes, 0);
+}
+
+// A partition a user's partitioner made up fails the record at once, as an explicit partition out
+// of range does (it used to wait for a leader until delivery.timeout.ms).
+CAF_TEST(a custom partitioner choosing a partition out of range fails the record at once) {
+  auto ninety_nine = [](const std::string&, std::optional<protocol::byte_span>, std::optional<protocol::byte_span>,
+                        int32_t) { return 99; };
+  auto client = spawn({}, {}, ninety_nine);
+  self->send(client, send_atom::value, record("orders"));
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(has_code(got[0], errc::invalid_record));
+  CAF_CHECK(to_string(got[0].error().context()).find("chose partition 99 of topic orders, which has 3 partitions")
+            != std::string::npos);
+  CAF_CHECK_EQUAL(log->produced.size(), 0u);
+}
+
+// A closed producer stops with PRODUCER_CLOSED as its exit reason: whoever monitors it (a remote
+// sender through cafka-node, say) learns why.
+CAF_TEST(a closed producer stops with producer closed as its exit reason) {
+  auto client = spawn({});
+  self->monitor(front());
+  self->send(front(), close_atom::value, caf::timespan{1s});
+  consume_messages();
+  bool down = false;
+  self->receive([&](ok_atom) {});
+  self->receive([&](caf::down_msg& dm) {
+    down = true;
+    CAF_CHECK_EQUAL(dm.reason.code(), static_cast<uint8_t>(errc::producer_closed));
+  });
+  CAF_CHECK(down);
+}
+
+// metadata.max.idle.ms: a topic nobody sent to for that long, with nothing pending, leaves the
+// producer with its batch actors; a send brings it back.
+CAF_TEST(an idle topic leaves the producer and its batch actors stop) {
+  auto client = spawn({{"metadata.max.idle.ms", "5000"}}); // a sweep every 5 s from now
+  advance_time(1s);
+  consume_messages();
+  self->send(client, send_atom::value, record("orders"));
+  linger();
+  acknowledge_all();
+  CAF_REQUIRE_EQUAL(replies().size(), 1u);
+  auto before = metrics();
+  CAF_CHECK_EQUAL(before.active_topics, 1);
+  CAF_CHECK_EQUAL(before.active_partitions, 1);
+  advance_time(4s);
+  consume_messages();
+  CAF_CHECK_EQUAL(metrics().active_topics, 1); // the first sweep: used 4 s ago, not idle for 5 s yet
+  advance_time(5s);
+  consume_messages();
+  auto after = metrics();
+  CAF_CHECK_EQUAL(after.active_topics, 0);
+  CAF_CHECK_EQUAL(after.active_partitions, 0);
+  self->send(client, send_atom::value, record("orders"));
+  linger();
+  acknowledge_all();
+  auto again = replies();
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK(again[0].engaged());
+}
+
+// ---- Credit-based back-pressure (attach / push) --------------------------------------------------
+
+CAF_TEST(a credit sender is granted the buffer and hears each pushed record by its id) {
+  auto client = spawn({{"buffer.memory", "10000"}, {"batch.size", "100000"}});
+  auto sink = attached_sink();
+  CAF_REQUIRE(log->largest_record.has_value());
+  CAF_CHECK_EQUAL(*log->largest_record, 10000); // max.request.size is larger than the buffer here
+  CAF_REQUIRE_EQUAL(log->credit.size(), 1u);
+  CAF_CHECK_EQUAL(log->credit[0], 10000); // the only sender: the whole buffer
+  self->send(sink, push_atom::value, uint64_t{100}, records("orders", 10));
+  linger();
+  acknowledge_all();
+  CAF_REQUIRE_EQUAL(log->acks.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) {
+    CAF_CHECK_EQUAL(log->acks[i].id, 100 + i);
+    CAF_CHECK(!log->acks[i].error);
+    CAF_CHECK_EQUAL(log->acks[i].metadata.topic, "orders");
+  }
+  // The acknowledged records' memory came back as credit: the sender holds the whole buffer again.
+  int64_t granted = 0;
+  for (auto c : log->credit)
+    granted += c;
+  CAF_CHECK_EQUAL(granted - 10 * 78, 10000);
+  CAF_CHECK_EQUAL(metrics().buffer_bytes_in_use, 10000);
+}
+
+CAF_TEST(a push beyond the credit is refused at once and holds nothing) {
+  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100000"}});
+  auto sink = attached_sink();
+  CAF_REQUIRE_EQUAL(log->credit.size(), 1u);
+  CAF_CHECK_EQUAL(log->credit[0], 1000);
+  self->send(sink, push_atom::value, uint64_t{0}, records("orders", 20)); // 1560 bytes
+  linger();
+  CAF_REQUIRE_EQUAL(log->acks.size(), 20u);
+  for (auto& a : log->acks) {
+    CAF_CHECK_EQUAL(a.error.code(), static_cast<uint8_t>(errc::buffer_exhausted));
+    CAF_CHECK(to_string(a.error.context()).find("beyond the credit") != std::string::npos);
+  }
+  CAF_CHECK_EQUAL(log->produced.size(), 0u);
+  CAF_CHECK_EQUAL(metrics().buffer_bytes_in_use, 1000); // the credit, still the sender's
+}
+
+// The sender's pace follows the broker's: with buffer.memory for 12 records and nobody answering,
+// it gets no credit beyond the buffer; each acknowledgement brings credit back.
+CAF_TEST(credit follows acknowledgements and never exceeds the buffer) {
+  auto client = spawn({{"buffer.memory", "1000"}, {"batch.size", "100"}});
+  auto sink = attached_sink();
+  int64_t held = log->credit.at(0);
+  uint64_t next = 0;
+  auto push_all_credit = [&] {
+    size_t n = static_cast<size_t>(held / 78);
+    held -= static_cast<int64_t>(n) * 78;
+    self->send(sink, push_atom::value, next, records("orders", n));
+    next += n;
+    linger();
+  };
+  push_all_credit();
+  CAF_CHECK_EQUAL(next, 12u);
+  size_t credits = log->credit.size();
+  CAF_CHECK_EQUAL(credits, 1u); // nothing acknowledged, nothing more granted
+  for (int round = 0; round < 5; ++round) {
+    acknowledge_all();
+    for (size_t i = credits; i < log->credit.size(); ++i)
+      held += log->credit[i];
+    credits = log->credit.size();
+    auto m = metrics();
+    CAF_CHECK_LESS_OR_EQUAL(m.buffer_bytes_in_use, 1000);
+    push_all_credit();
+  }
+  acknowledge_all();
+  CAF_CHECK_GREATER(next, 50u);
+  CAF_CHECK_EQUAL(log->acks.size(), next);
+  for (auto& a : log->acks)
+    CAF_CHECK(!a.error);
+}
+
+CAF_TEST(a credit sender that ends gives its credit back) {
+  auto client = spawn({{"buffer.memory", "10000"}});
+  auto sink = attached_sink();
+  CAF_CHECK_EQUAL(metrics().buffer_bytes_in_use, 10000);
+  caf::anon_send_exit(sink, caf::exit_reason::kill);
+  consume_messages();
+  CAF_CHECK_EQUAL(metrics().buffer_bytes_in_use, 0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
