@@ -34,6 +34,7 @@
 //                  appended minus those reported released (buffer.memory).
 #include "actors/batch_actor.hpp"
 
+#include "actors/collected_reports.hpp"
 #include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/record_batch.hpp"
@@ -61,16 +62,9 @@ using namespace std::chrono;
 using clock_type = steady_clock;
 using protocol::errc::duplicate_sequence_number;
 
-// A send_batch group: one reply for many records, sent when the last one resolved.
-struct group_reply {
-  caf::typed_response_promise<std::vector<delivery_report>> promise;
-  std::vector<delivery_report> reports;
-  size_t remaining = 0;
-};
-
 struct pending_record {
   caf::typed_response_promise<record_metadata> single;
-  std::shared_ptr<group_reply> group;
+  std::shared_ptr<collected_reports> group; // an append_many's reply, or none: `single`
   size_t index = 0;
   int64_t timestamp = -1;
   int32_t key_size = -1;
@@ -387,9 +381,7 @@ void resolve(self_ptr self, pending_record& r, const record_metadata& md, const 
   run_on_acknowledgement(*self->state.settings.interceptors, md, err);
   ++self->state.totals.records_answered;
   if (r.group) {
-    r.group->reports[r.index] = delivery_report{md, err};
-    if (--r.group->remaining == 0)
-      r.group->promise.deliver(std::move(r.group->reports));
+    r.group->fill(r.index, delivery_report{md, err});
   } else if (err) {
     r.single.deliver(err);
   } else {
@@ -869,11 +861,8 @@ caf::result<std::vector<delivery_report>> on_append_many(self_ptr self, std::vec
   // Before the promise: once a handler made one, CAF 0.17 drops the value it returns.
   if (recs.empty())
     return std::vector<delivery_report>{};
-  auto group = std::make_shared<group_reply>();
-  group->promise = self->make_response_promise<std::vector<delivery_report>>();
-  group->reports.resize(recs.size());
-  group->remaining = recs.size();
-  auto rp = group->promise;
+  auto rp = self->make_response_promise<std::vector<delivery_report>>();
+  auto group = std::make_shared<collected_reports>(rp, recs.size());
   for (size_t i = 0; i < recs.size(); ++i) {
     pending_record pr;
     pr.group = group;

@@ -1,5 +1,6 @@
 #include "actors/producer_front.hpp"
 
+#include "actors/collected_reports.hpp"
 #include "actors/memory_budget.hpp"
 #include "actors/topic_lease.hpp"
 #include "cafka/error.hpp"
@@ -25,20 +26,13 @@ namespace {
 using namespace std::chrono;
 using clock_type = steady_clock;
 
-// A send_batch's reply: one report per record, delivered once the last one resolved.
-struct batch_reply {
-  caf::typed_response_promise<std::vector<delivery_report>> promise;
-  std::vector<delivery_report> reports;
-  size_t remaining = 0;
-};
-
 // Where a record's outcome goes: a `send` request, a slot of a `send_batch` reply, or a credit
 // sender (push), which gets it as a record_ack with the id it gave the record.
 struct to_request {
   caf::typed_response_promise<record_metadata> promise;
 };
 struct to_batch_reply {
-  std::shared_ptr<batch_reply> reply;
+  std::shared_ptr<collected_reports> reply;
   size_t index = 0;
 };
 struct to_sender {
@@ -177,9 +171,7 @@ void answer(self_ptr self, reply_target& target, record_metadata md, caf::error 
         else
           t.promise.deliver(std::move(md));
       } else if constexpr (std::is_same_v<type, to_batch_reply>) {
-        t.reply->reports[t.index] = delivery_report{std::move(md), std::move(err)};
-        if (--t.reply->remaining == 0)
-          t.reply->promise.deliver(std::move(t.reply->reports));
+        t.reply->fill(t.index, delivery_report{std::move(md), std::move(err)});
       } else {
         auto& slot = self->state.acks[t.sink.address()];
         slot.first = t.sink;
@@ -777,15 +769,10 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
     [=](send_batch_atom, std::vector<producer_record>& records) -> caf::result<std::vector<delivery_report>> {
       if (self->state.closing)
         return refuse_all(records);
-      auto reply = std::make_shared<batch_reply>();
-      reply->promise = self->make_response_promise<std::vector<delivery_report>>();
-      reply->reports.resize(records.size());
-      reply->remaining = records.size();
-      auto rp = reply->promise;
-      if (records.empty()) {
-        rp.deliver(std::vector<delivery_report>{});
-        return rp;
-      }
+      if (records.empty())
+        return std::vector<delivery_report>{};
+      auto rp = self->make_response_promise<std::vector<delivery_report>>();
+      auto reply = std::make_shared<collected_reports>(rp, records.size());
       for (size_t i = 0; i < records.size(); ++i)
         admit(self, make_held(self, std::move(records[i]), to_batch_reply{reply, i}));
       send_pending(self);
