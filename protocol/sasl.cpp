@@ -510,9 +510,14 @@ result<std::optional<byte_buffer>> scram_client::on_server_first(std::string_vie
   if (attributes.size() < 3 || !starts_with(attributes[0], "r=") || !starts_with(attributes[1], "s=")
       || !starts_with(attributes[2], "i="))
     return fail("the server-first message is not r=...,s=...,i=...");
-  for (size_t k = 3; k < attributes.size(); ++k)
-    if (attributes[k].size() < 3 || !is_alpha(attributes[k][0]) || attributes[k][1] != '=')
+  // Extensions as Kafka's grammar has them: [A-Za-z]+=value (RFC 5802: one letter).
+  for (size_t k = 3; k < attributes.size(); ++k) {
+    auto key_end = attributes[k].find('=');
+    auto key = attributes[k].substr(0, key_end);
+    if (key_end == std::string_view::npos || key.empty() || !std::all_of(key.begin(), key.end(), is_alpha)
+        || key_end + 1 == attributes[k].size())
       return fail("the server-first message has a malformed extension");
+  }
   auto nonce = attributes[0].substr(2);
   for (char c : nonce)
     if (c < 0x21 || c > 0x7e)

@@ -209,6 +209,7 @@ CAF_TEST(scram refuses malformed server first messages) {
   refused("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095", "fewer than the minimum 4096");
   refused("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=999999999", "more than Kafka's maximum 16384");
   refused("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,bad", "malformed extension");
+  refused("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,", "malformed extension");
   refused(std::string_view{"r=rOprNGfwEbeRWgbNEkqO\x01,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"}, "not printable");
 }
 
@@ -217,9 +218,14 @@ CAF_TEST(scram server extensions after the iteration count are ignored) {
   CAF_REQUIRE(c.initial_response().has_value());
   // The AuthMessage takes the server-first message as received (RFC 5802), extension included, so
   // the proof differs from the RFC's; the exchange still goes on.
-  auto r = c.evaluate(as_bytes(std::string(rfc7677_server_first) + ",x=future"));
+  auto r = c.evaluate(as_bytes(std::string(rfc7677_server_first) + ",x=future,tokenauth=true"));
   CAF_REQUIRE(r.has_value());
   CAF_CHECK(r->has_value());
+  for (auto bad : {",x=", ",=v", ",x1=v", ",x"}) {
+    auto refused = rfc7677_client();
+    CAF_REQUIRE(refused.initial_response().has_value());
+    CAF_CHECK(!refused.evaluate(as_bytes(std::string(rfc7677_server_first) + bad)).has_value());
+  }
 }
 
 CAF_TEST(scram server error is a clear error) {
