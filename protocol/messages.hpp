@@ -16,7 +16,9 @@ enum class api_key : int16_t {
   produce = 0,
   metadata = 3,
   api_versions = 18,
+  sasl_handshake = 17,
   init_producer_id = 22,
+  sasl_authenticate = 36,
 };
 
 // ---- ApiVersions --------------------------------------------------------------------------------
@@ -314,6 +316,64 @@ void describe(F& f, init_producer_id_response& m) {
   f(m.producer_epoch);
   f.since(6, m.ongoing_txn_producer_id);
   f.since(6, m.ongoing_txn_producer_epoch);
+}
+
+// ---- SaslHandshake ------------------------------------------------------------------------------
+// The first request on a SASL_PLAINTEXT or SASL_SSL connection (after ApiVersions): names the
+// mechanism; the broker answers with the mechanisms it has enabled. v0 and v1 are the same bytes,
+// but v0 means raw SASL tokens follow (no Kafka header); v1 means they travel in SaslAuthenticate
+// requests (KIP-152), which is what cafka does. Never flexible (KAFKA-9577).
+
+struct sasl_handshake_response {
+  int16_t error_code = 0; // UNSUPPORTED_SASL_MECHANISM (33): `mechanisms` lists what the broker offers
+  std::vector<std::string> mechanisms;
+};
+
+struct sasl_handshake_request {
+  static constexpr auto key = api_key::sasl_handshake;
+  static constexpr int16_t min_version = 0, max_version = 1, flexible_from = INT16_MAX;
+  using response_type = sasl_handshake_response;
+  std::string mechanism; // "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"
+};
+
+template <class F>
+void describe(F& f, sasl_handshake_request& m) {
+  f(m.mechanism);
+}
+template <class F>
+void describe(F& f, sasl_handshake_response& m) {
+  f(m.error_code);
+  f(m.mechanisms);
+}
+
+// ---- SaslAuthenticate ---------------------------------------------------------------------------
+// One step of the mechanism's exchange (protocol/sasl.hpp makes the bytes). v1 adds the session
+// lifetime (KIP-368: re-authenticate before it ends), v2 is flexible.
+
+struct sasl_authenticate_response {
+  int16_t error_code = 0; // SASL_AUTHENTICATION_FAILED (58) with the broker's reason in error_message
+  std::optional<std::string> error_message;
+  byte_buffer auth_bytes;
+  int64_t session_lifetime_ms = 0; // v1+; 0: the broker does not ask for re-authentication
+};
+
+struct sasl_authenticate_request {
+  static constexpr auto key = api_key::sasl_authenticate;
+  static constexpr int16_t min_version = 0, max_version = 2, flexible_from = 2;
+  using response_type = sasl_authenticate_response;
+  byte_buffer auth_bytes;
+};
+
+template <class F>
+void describe(F& f, sasl_authenticate_request& m) {
+  f(m.auth_bytes);
+}
+template <class F>
+void describe(F& f, sasl_authenticate_response& m) {
+  f(m.error_code);
+  f(m.error_message);
+  f(m.auth_bytes);
+  f.since(1, m.session_lifetime_ms);
 }
 
 } // namespace cafka::protocol

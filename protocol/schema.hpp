@@ -47,6 +47,9 @@ struct field_encoder {
     else
       flexible ? w.compact_bytes(*b) : w.bytes(*b);
   }
+  // Bytes that are never null (SASL's auth_bytes), owned. A byte_buffer is Kafka's `bytes`, not an
+  // array of int8: this overload wins over the array template below.
+  void operator()(const byte_buffer& b) { flexible ? w.compact_bytes(b) : w.bytes(b); }
   template <class T>
   void operator()(const std::vector<T>& xs) {
     flexible ? w.uvarint(xs.size() + 1) : w.i32(static_cast<int32_t>(xs.size()));
@@ -122,6 +125,16 @@ struct field_decoder {
   }
   void operator()(std::optional<byte_span>& b) {
     b = flexible ? r.compact_nullable_bytes() : r.nullable_bytes();
+  }
+  void operator()(byte_buffer& b) {
+    auto view = flexible ? r.compact_nullable_bytes() : r.nullable_bytes();
+    if (!view) {
+      if (r.ok())
+        r.fail("null where bytes are required");
+      b.clear();
+      return;
+    }
+    b.assign(view->begin(), view->end());
   }
   template <class T>
   void operator()(std::vector<T>& xs) {

@@ -79,6 +79,108 @@ CAF_TEST(init producer id v4 request) {
                                                  "00  ff ff ff ff  ff ff ff ff ff ff ff ff  ff ff  00")));
 }
 
+CAF_TEST(sasl handshake v1 and v0 requests name the mechanism) {
+  sasl_handshake_request req;
+  req.mechanism = "PLAIN";
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 1, 7, "c")),
+                  to_hex(from_hex("00 00 00 12  00 11 00 01 00 00 00 07 00 01 63  00 05 50 4c 41 49 4e")));
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 0, 7, "c")),
+                  to_hex(from_hex("00 00 00 12  00 11 00 00 00 00 00 07 00 01 63  00 05 50 4c 41 49 4e")));
+}
+
+CAF_TEST(sasl handshake response lists the broker mechanisms) {
+  // UNSUPPORTED_SASL_MECHANISM (33), then PLAIN and SCRAM-SHA-512 as classic strings.
+  auto frame = from_hex("00 00 00 07  00 21  00 00 00 02  00 05 50 4c 41 49 4e"
+                        "00 0d 53 43 52 41 4d 2d 53 48 41 2d 35 31 32");
+  auto r = decode_response<sasl_handshake_request>(frame, 1);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_CHECK_EQUAL(r->error_code, 33);
+  CAF_REQUIRE_EQUAL(r->mechanisms.size(), 2u);
+  CAF_CHECK_EQUAL(r->mechanisms[0], "PLAIN");
+  CAF_CHECK_EQUAL(r->mechanisms[1], "SCRAM-SHA-512");
+}
+
+CAF_TEST(sasl authenticate requests carry the auth bytes) {
+  sasl_authenticate_request req;
+  req.auth_bytes = from_hex("00 75 00 70"); // PLAIN's "\0u\0p"
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 0, 8, "c")),
+                  to_hex(from_hex("00 00 00 13  00 24 00 00 00 00 00 08 00 01 63  00 00 00 04 00 75 00 70")));
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 1, 8, "c")),
+                  to_hex(from_hex("00 00 00 13  00 24 00 01 00 00 00 08 00 01 63  00 00 00 04 00 75 00 70")));
+  // v2: header v2 (tag section after the client id), compact bytes (length + 1), empty tag section.
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 2, 8, "c")),
+                  to_hex(from_hex("00 00 00 12  00 24 00 02 00 00 00 08 00 01 63 00  05 00 75 00 70  00")));
+}
+
+CAF_TEST(sasl authenticate responses of every version) {
+  // v0: no error, null message, the server's bytes "r=x".
+  auto v0 = decode_response<sasl_authenticate_request>(from_hex("00 00 00 08  00 00  ff ff  00 00 00 03 72 3d 78"), 0);
+  if (!v0)
+    CAF_FAIL(v0.error());
+  CAF_CHECK_EQUAL(v0->error_code, 0);
+  CAF_CHECK(!v0->error_message);
+  CAF_CHECK_EQUAL(to_hex(v0->auth_bytes), "72 3d 78");
+  CAF_CHECK_EQUAL(v0->session_lifetime_ms, 0);
+  // v1 adds the session lifetime: one hour.
+  auto v1 = decode_response<sasl_authenticate_request>(
+    from_hex("00 00 00 08  00 00  ff ff  00 00 00 00  00 00 00 00 00 36 ee 80"), 1);
+  if (!v1)
+    CAF_FAIL(v1.error());
+  CAF_CHECK(v1->auth_bytes.empty());
+  CAF_CHECK_EQUAL(v1->session_lifetime_ms, 3600000);
+  // v2: header tags, SASL_AUTHENTICATION_FAILED (58) with "bad", empty compact bytes, lifetime, tags.
+  auto v2 = decode_response<sasl_authenticate_request>(
+    from_hex("00 00 00 09  00  00 3a  04 62 61 64  01  00 00 00 00 00 00 00 00  00"), 2);
+  if (!v2)
+    CAF_FAIL(v2.error());
+  CAF_CHECK_EQUAL(v2->error_code, 58);
+  CAF_CHECK_EQUAL(v2->error_message.value_or(""), "bad");
+  CAF_CHECK(v2->auth_bytes.empty());
+}
+
+CAF_TEST(sasl authenticate response with null auth bytes is refused) {
+  auto classic = decode_response<sasl_authenticate_request>(from_hex("00 00 00 08  00 00  ff ff  ff ff ff ff"), 0);
+  CAF_REQUIRE(!classic);
+  CAF_CHECK_EQUAL(classic.error(), "null where bytes are required at byte 12");
+  auto compact = decode_response<sasl_authenticate_request>(
+    from_hex("00 00 00 09  00  00 00  00  00  00 00 00 00 00 00 00 00  00"), 2);
+  CAF_CHECK(!compact);
+}
+
+CAF_TEST(sasl authenticate response round trips and fails at every cut) {
+  sasl_authenticate_response m;
+  m.error_message = "why";
+  m.auth_bytes = from_hex("01 02 03");
+  m.session_lifetime_ms = 42;
+  for (int16_t v = sasl_authenticate_request::min_version; v <= sasl_authenticate_request::max_version; ++v) {
+    byte_buffer body;
+    writer w{body};
+    w.i32(9);
+    bool flexible = is_flexible<sasl_authenticate_request>(v);
+    if (flexible)
+      w.uvarint(0);
+    field_encoder enc{w, v, flexible};
+    enc(m);
+    auto back = decode_response<sasl_authenticate_request>(body, v);
+    CAF_REQUIRE(back.has_value());
+    CAF_CHECK_EQUAL(back->error_message.value_or(""), "why");
+    CAF_CHECK_EQUAL(to_hex(back->auth_bytes), "01 02 03");
+    CAF_CHECK_EQUAL(back->session_lifetime_ms, v >= 1 ? 42 : 0);
+    for (size_t cut = 0; cut < body.size(); ++cut)
+      CAF_CHECK(!decode_response<sasl_authenticate_request>(byte_span{body.data(), cut}, v).has_value());
+  }
+}
+
+CAF_TEST(negotiation picks sasl handshake v1 and the newest sasl authenticate) {
+  api_versions_response r;
+  r.api_keys.push_back({17, 0, 1});
+  r.api_keys.push_back({36, 0, 2});
+  CAF_CHECK_EQUAL(negotiate_version<sasl_handshake_request>(r), std::optional<int16_t>{1});
+  CAF_CHECK_EQUAL(negotiate_version<sasl_authenticate_request>(r), std::optional<int16_t>{2});
+  CAF_CHECK(!is_flexible<sasl_handshake_request>(1));
+}
+
 CAF_TEST(api versions v3 response with tagged features is read) {
   // correlation id, error 0, two api keys, throttle 0, a tagged field (SupportedFeatures) skipped.
   auto frame = from_hex("00 00 00 07  00 00  03  00 00 00 00 00 0b 00  00 12 00 00 00 04 00"

@@ -1,0 +1,6 @@
+// libFuzzer target: sasl_handshake responses of every supported version.
+#include "fuzz/fuzz_support.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return cafka::fuzz::decode_all_versions<cafka::protocol::sasl_handshake_request>(data, size);
+}
