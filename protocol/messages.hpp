@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cafka::protocol {
@@ -27,9 +28,26 @@ struct api_versions_response {
     int16_t min_version = 0;
     int16_t max_version = 0;
   };
+  // Features this broker could run at (v3+). Before v4 a broker leaves out features whose min is 0.
+  struct supported_feature_key {
+    std::string name;
+    int16_t min_version = 0;
+    int16_t max_version = 0;
+  };
+  // Feature levels the whole cluster runs at (v3+), e.g. transaction.version (KIP-890).
+  struct finalized_feature_key {
+    std::string name;
+    int16_t max_version_level = 0;
+    int16_t min_version_level = 0;
+  };
   int16_t error_code = 0;
   std::vector<api_version> api_keys;
   int32_t throttle_time_ms = 0;
+  // Tagged fields (v3+), absent when the broker did not send them.
+  std::optional<std::vector<supported_feature_key>> supported_features; // tag 0
+  std::optional<int64_t> finalized_features_epoch;                      // tag 1; absent means -1
+  std::optional<std::vector<finalized_feature_key>> finalized_features; // tag 2
+  std::optional<bool> zk_migration_ready;                               // tag 3 (KRaft controllers)
 };
 
 struct api_versions_request {
@@ -52,11 +70,46 @@ void describe(F& f, api_versions_response::api_version& m) {
   f(m.max_version);
 }
 template <class F>
+void describe(F& f, api_versions_response::supported_feature_key& m) {
+  f(m.name);
+  f(m.min_version);
+  f(m.max_version);
+}
+template <class F>
+void describe(F& f, api_versions_response::finalized_feature_key& m) {
+  f(m.name);
+  f(m.max_version_level);
+  f(m.min_version_level);
+}
+template <class F>
 void describe(F& f, api_versions_response& m) {
   f(m.error_code);
   f(m.api_keys);
   f.since(1, m.throttle_time_ms);
-  // Tagged SupportedFeatures / FinalizedFeatures (v3+) are not needed by a producer: skipped.
+  f.tagged(3, 0, m.supported_features);
+  f.tagged(3, 1, m.finalized_features_epoch);
+  f.tagged(3, 2, m.finalized_features);
+  f.tagged(3, 3, m.zk_migration_ready);
+}
+
+// The feature whose finalized level decides the transaction protocol: 2 or more means transactions
+// v2 (KIP-890 part 2: Produce v12+ adds partitions implicitly, EndTxn v5 bumps the epoch, no
+// AddOffsetsToTxn), below 2 or absent means v1. Java takes the level from the ApiVersions answer
+// with the highest FinalizedFeaturesEpoch, at initTransactions and when a transaction ends, never
+// in the middle of one.
+inline constexpr std::string_view transaction_version_feature = "transaction.version";
+inline constexpr int16_t transaction_version_2 = 2;
+
+// The cluster-wide finalized max version level of a feature, or nothing when the broker did not
+// finalize it (not listed, or the answer's FinalizedFeaturesEpoch is absent or negative: the schema
+// makes the list valid only for an epoch >= 0). An absent feature is at level 0 (disabled).
+inline std::optional<int16_t> finalized_feature(const api_versions_response& r, std::string_view name) {
+  if (!r.finalized_features || r.finalized_features_epoch.value_or(-1) < 0)
+    return std::nullopt;
+  for (auto& feature : *r.finalized_features)
+    if (feature.name == name)
+      return feature.max_version_level;
+  return std::nullopt;
 }
 
 // ---- Metadata -----------------------------------------------------------------------------------

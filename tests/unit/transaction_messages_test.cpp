@@ -70,3 +70,79 @@ CAF_TEST(transaction error codes name their table entries) {
   CAF_CHECK_EQUAL(std::string{error_info(136).name}, "CONTROLLER_ID_NOT_REGISTERED");
   CAF_CHECK_EQUAL(std::string{error_info(137).name}, "UNKNOWN_ERROR_CODE");
 }
+
+// ---- ApiVersions features -----------------------------------------------------------------------
+
+CAF_TEST(api versions v3 response reads the tagged features) {
+  auto frame = from_hex(
+    "00 00 00 07"                               // correlation id (header v0, even when flexible)
+    "00 00"                                     // ErrorCode
+    "02  00 1a 00 00 00 05 00"                  // ApiKeys: EndTxn v0-v5, tags
+    "00 00 00 00"                               // ThrottleTimeMs
+    "04"                                        // four tagged fields
+    "00 1a"                                     // tag 0 SupportedFeatures, 26 bytes:
+    "02  14 74 72 61 6e 73 61 63 74 69 6f 6e 2e 76 65 72 73 69 6f 6e" // one: "transaction.version"
+    "00 00  00 02  00"                          // MinVersion 0, MaxVersion 2, tags
+    "01 08  00 00 00 00 00 00 00 09"            // tag 1 FinalizedFeaturesEpoch 9
+    "02 30"                                     // tag 2 FinalizedFeatures, 48 bytes:
+    "03  14 74 72 61 6e 73 61 63 74 69 6f 6e 2e 76 65 72 73 69 6f 6e" // "transaction.version"
+    "00 02  00 00  00"                          // MaxVersionLevel 2, MinVersionLevel 0, tags
+    "11 6d 65 74 61 64 61 74 61 2e 76 65 72 73 69 6f 6e" // "metadata.version"
+    "00 1b  00 1b  00"                          // MaxVersionLevel 27, MinVersionLevel 27, tags
+    "03 01  01");                               // tag 3 ZkMigrationReady true
+  auto r = decode_response<api_versions_request>(frame, 3);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_REQUIRE_EQUAL(r->api_keys.size(), 1u);
+  CAF_CHECK_EQUAL(r->api_keys[0].api_key, 26);
+  CAF_CHECK_EQUAL(r->api_keys[0].max_version, 5);
+  CAF_REQUIRE(r->supported_features.has_value());
+  CAF_REQUIRE_EQUAL(r->supported_features->size(), 1u);
+  CAF_CHECK_EQUAL(r->supported_features->at(0).name, "transaction.version");
+  CAF_CHECK_EQUAL(r->supported_features->at(0).min_version, 0);
+  CAF_CHECK_EQUAL(r->supported_features->at(0).max_version, 2);
+  CAF_CHECK_EQUAL(r->finalized_features_epoch, std::optional<int64_t>{9});
+  CAF_REQUIRE(r->finalized_features.has_value());
+  CAF_CHECK_EQUAL(r->finalized_features->size(), 2u);
+  CAF_CHECK_EQUAL(r->zk_migration_ready, std::optional<bool>{true});
+  CAF_CHECK_EQUAL(finalized_feature(*r, transaction_version_feature), std::optional<int16_t>{2});
+  CAF_CHECK_EQUAL(finalized_feature(*r, "metadata.version"), std::optional<int16_t>{27});
+  CAF_CHECK(!finalized_feature(*r, "group.version"));
+  // The list counts only with an epoch >= 0 (the schema's FinalizedFeatures "about").
+  auto no_epoch = *r;
+  no_epoch.finalized_features_epoch.reset();
+  CAF_CHECK(!finalized_feature(no_epoch, transaction_version_feature));
+  no_epoch.finalized_features_epoch = -1;
+  CAF_CHECK(!finalized_feature(no_epoch, transaction_version_feature));
+}
+
+CAF_TEST(api versions v0 response has no features) {
+  auto frame = from_hex("00 00 00 07  00 00  00 00 00 01  00 1a 00 00 00 04");
+  auto r = decode_response<api_versions_request>(frame, 0);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_CHECK(!r->supported_features);
+  CAF_CHECK(!r->finalized_features);
+  CAF_CHECK(!finalized_feature(*r, transaction_version_feature));
+}
+
+CAF_TEST(api versions responses with features round trip through the same description) {
+  api_versions_response av;
+  av.api_keys.push_back({26, 0, 5});
+  av.throttle_time_ms = 3;
+  av.supported_features = std::vector<api_versions_response::supported_feature_key>{{"transaction.version", 0, 2}};
+  av.finalized_features_epoch = 12;
+  av.finalized_features = std::vector<api_versions_response::finalized_feature_key>{{"transaction.version", 2, 2}};
+  av.zk_migration_ready = false;
+  for (int16_t v = api_versions_request::min_version; v <= api_versions_request::max_version; ++v) {
+    auto back = round_trip<api_versions_request>(av, v);
+    if (!back)
+      CAF_FAIL("ApiVersions v" << v << ": " << back.error());
+    CAF_CHECK_EQUAL(back->api_keys.at(0).max_version, 5);
+    CAF_CHECK_EQUAL(back->throttle_time_ms, v >= 1 ? 3 : 0);
+    CAF_CHECK_EQUAL(finalized_feature(*back, transaction_version_feature),
+                    v >= 3 ? std::optional<int16_t>{2} : std::nullopt);
+    CAF_CHECK_EQUAL(back->supported_features.has_value(), v >= 3);
+    CAF_CHECK_EQUAL(back->zk_migration_ready, v >= 3 ? std::optional<bool>{false} : std::nullopt);
+  }
+}
