@@ -337,10 +337,16 @@ struct init_producer_id_response {
   int16_t error_code = 0;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
-  int64_t ongoing_txn_producer_id = -1;
-  int16_t ongoing_txn_producer_epoch = -1;
 };
 
+// An idempotent producer sends a null transactional id; a transactional producer sends its
+// transactional.id and transaction.timeout.ms to the transaction coordinator (FindCoordinator key
+// type 1), which fences older producers of that id by bumping the epoch.
+//
+// v5 at most, on purpose. v6 (KIP-939, two-phase commit) adds Enable2Pc and KeepPreparedTxn to the
+// request and OngoingTxnProducerId/Epoch to the response. Kafka 4.4.0 still marks it
+// latestVersionUnstable, so a broker lists v6 only with unstable.api.versions.enable, and v6 with
+// both flags false is v5: cafka needs it only if it ever offers 2PC (initTransactions(keepPrepared)).
 struct init_producer_id_request {
   static constexpr auto key = api_key::init_producer_id;
   static constexpr int16_t min_version = 0, max_version = 5, flexible_from = 2;
@@ -365,8 +371,6 @@ void describe(F& f, init_producer_id_response& m) {
   f(m.error_code);
   f(m.producer_id);
   f(m.producer_epoch);
-  f.since(6, m.ongoing_txn_producer_id);
-  f.since(6, m.ongoing_txn_producer_epoch);
 }
 
 } // namespace cafka::protocol

@@ -146,3 +146,31 @@ CAF_TEST(api versions responses with features round trip through the same descri
     CAF_CHECK_EQUAL(back->zk_migration_ready, v >= 3 ? std::optional<bool>{false} : std::nullopt);
   }
 }
+
+// ---- InitProducerId, transactional --------------------------------------------------------------
+
+CAF_TEST(init producer id v1 and v5 requests carry the transactional id and timeout) {
+  init_producer_id_request req;
+  req.transactional_id = "txn";
+  req.transaction_timeout_ms = 60000;
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 1, 12, "c")),
+                  to_hex(from_hex("00 00 00 14  00 16 00 01 00 00 00 0c 00 01 63" // size 20, key 22, v1, corr 12
+                                  "00 03 74 78 6e"                                // TransactionalId "txn"
+                                  "00 00 ea 60")));                               // TransactionTimeoutMs 60000
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 5, 12, "c")),
+                  to_hex(from_hex("00 00 00 1f  00 16 00 05 00 00 00 0c 00 01 63 00" // size 31, header v2
+                                  "04 74 78 6e  00 00 ea 60"                         // "txn", 60000
+                                  "ff ff ff ff ff ff ff ff  ff ff"                   // ProducerId, Epoch -1 (v3+)
+                                  "00")));                                           // tagged fields
+}
+
+CAF_TEST(init producer id responses round trip through the same description) {
+  init_producer_id_response ip{3, errc::none, 42, 7};
+  for (int16_t v = init_producer_id_request::min_version; v <= init_producer_id_request::max_version; ++v) {
+    auto back = round_trip<init_producer_id_request>(ip, v);
+    if (!back)
+      CAF_FAIL("InitProducerId v" << v << ": " << back.error());
+    CAF_CHECK_EQUAL(back->producer_id, 42);
+    CAF_CHECK_EQUAL(back->producer_epoch, 7);
+  }
+}
