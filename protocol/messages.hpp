@@ -16,6 +16,7 @@ namespace cafka::protocol {
 enum class api_key : int16_t {
   produce = 0,
   metadata = 3,
+  find_coordinator = 10,
   api_versions = 18,
   init_producer_id = 22,
 };
@@ -371,6 +372,91 @@ void describe(F& f, init_producer_id_response& m) {
   f(m.error_code);
   f(m.producer_id);
   f(m.producer_epoch);
+}
+
+// ---- FindCoordinator ----------------------------------------------------------------------------
+
+// Whose coordinator to find: a consumer group's (for TxnOffsetCommit) or a transactional id's.
+enum class coordinator_type : int8_t {
+  group = 0,
+  transaction = 1,
+  share = 2, // v6+ (KIP-932)
+};
+
+struct find_coordinator_response {
+  struct coordinator {
+    std::string key;
+    int32_t node_id = -1;
+    std::string host;
+    int32_t port = 0;
+    int16_t error_code = 0;
+    std::optional<std::string> error_message;
+  };
+  int32_t throttle_time_ms = 0;
+  // v0-v3: one coordinator, for the request's key.
+  int16_t error_code = 0;
+  std::optional<std::string> error_message;
+  int32_t node_id = -1;
+  std::string host;
+  int32_t port = 0;
+  // v4+ (KIP-699): one entry per requested key.
+  std::vector<coordinator> coordinators;
+};
+
+// v1+: v0 has no KeyType and finds group coordinators only. 4.x brokers still speak v0-v6 (KIP-896
+// kept v0; KAFKA-18270 took back its deprecation). v4+ batches keys; v5 may answer
+// TRANSACTION_ABORTABLE; v6 adds key type 2 (share groups), the same wire form as v4.
+struct find_coordinator_request {
+  static constexpr auto key = api_key::find_coordinator;
+  static constexpr int16_t min_version = 1, max_version = 6, flexible_from = 3;
+  static constexpr int16_t batched_min_version = 4;
+  using response_type = find_coordinator_response;
+  std::string coordinator_key;               // v0-v3
+  int8_t key_type = 0;                       // v1+: a coordinator_type
+  std::vector<std::string> coordinator_keys; // v4+
+};
+
+// A request for one key that encodes right at every version: v1-v3 send Key, v4+ CoordinatorKeys.
+inline find_coordinator_request find_coordinator_for(coordinator_type type, std::string key) {
+  find_coordinator_request req;
+  req.key_type = static_cast<int8_t>(type);
+  req.coordinator_keys.push_back(key);
+  req.coordinator_key = std::move(key);
+  return req;
+}
+
+// The answer as a list at every version, as Java's FindCoordinatorResponse.coordinators(): the v4+
+// list when there is one, else the v0-v3 top-level fields as a single entry (with an empty key).
+inline std::vector<find_coordinator_response::coordinator> coordinators_of(const find_coordinator_response& r) {
+  if (!r.coordinators.empty())
+    return r.coordinators;
+  return {{{}, r.node_id, r.host, r.port, r.error_code, r.error_message}};
+}
+
+template <class F>
+void describe(F& f, find_coordinator_request& m) {
+  f.between(0, 3, m.coordinator_key);
+  f.since(1, m.key_type);
+  f.since(4, m.coordinator_keys);
+}
+template <class F>
+void describe(F& f, find_coordinator_response::coordinator& m) {
+  f(m.key);
+  f(m.node_id);
+  f(m.host);
+  f(m.port);
+  f(m.error_code);
+  f(m.error_message);
+}
+template <class F>
+void describe(F& f, find_coordinator_response& m) {
+  f.since(1, m.throttle_time_ms);
+  f.between(0, 3, m.error_code);
+  f.between(1, 3, m.error_message);
+  f.between(0, 3, m.node_id);
+  f.between(0, 3, m.host);
+  f.between(0, 3, m.port);
+  f.since(4, m.coordinators);
 }
 
 } // namespace cafka::protocol

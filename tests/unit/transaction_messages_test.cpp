@@ -174,3 +174,99 @@ CAF_TEST(init producer id responses round trip through the same description) {
     CAF_CHECK_EQUAL(back->producer_epoch, 7);
   }
 }
+
+// ---- FindCoordinator ----------------------------------------------------------------------------
+
+CAF_TEST(find coordinator v1 request names one key and its type) {
+  auto req = find_coordinator_for(coordinator_type::transaction, "txn");
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 1, 7, "c")),
+                  to_hex(from_hex("00 00 00 11  00 0a 00 01 00 00 00 07 00 01 63" // size 17, key 10, v1, corr 7, "c"
+                                  "00 03 74 78 6e"                                // Key "txn" (v0-v3)
+                                  "01")));                                        // KeyType 1: transaction
+}
+
+CAF_TEST(find coordinator v4 request batches keys) {
+  auto req = find_coordinator_for(coordinator_type::transaction, "txn");
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 4, 7, "c")),
+                  to_hex(from_hex("00 00 00 13  00 0a 00 04 00 00 00 07 00 01 63 00" // header v2: tag byte
+                                  "01"                                               // KeyType 1
+                                  "02  04 74 78 6e"                                  // CoordinatorKeys ["txn"]
+                                  "00")));                                           // tagged fields
+}
+
+CAF_TEST(find coordinator v1 response has one coordinator at the top level) {
+  auto frame = from_hex("00 00 00 07"    // correlation id (header v0)
+                        "00 00 00 00"    // ThrottleTimeMs
+                        "00 00  ff ff"   // ErrorCode 0, ErrorMessage null
+                        "00 00 00 01"    // NodeId 1
+                        "00 01 68"       // Host "h"
+                        "00 00 23 84");  // Port 9092
+  auto r = decode_response<find_coordinator_request>(frame, 1);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_CHECK_EQUAL(r->node_id, 1);
+  CAF_CHECK_EQUAL(r->host, "h");
+  CAF_CHECK(!r->error_message);
+  CAF_CHECK(r->coordinators.empty());
+  auto all = coordinators_of(*r);
+  CAF_REQUIRE_EQUAL(all.size(), 1u);
+  CAF_CHECK_EQUAL(all[0].node_id, 1);
+  CAF_CHECK_EQUAL(all[0].port, 9092);
+  CAF_CHECK_EQUAL(all[0].error_code, 0);
+}
+
+CAF_TEST(find coordinator v4 response lists a coordinator per key) {
+  auto frame = from_hex("00 00 00 07  00"                  // correlation id, header v1 tags
+                        "00 00 00 00"                      // ThrottleTimeMs
+                        "03"                               // Coordinators: 2 entries
+                        "04 74 78 6e  00 00 00 02  02 68"  // Key "txn", NodeId 2, Host "h"
+                        "00 00 23 84  00 00  00  00"       // Port 9092, ErrorCode 0, ErrorMessage null, tags
+                        "02 67  ff ff ff ff  01"           // Key "g", NodeId -1, Host ""
+                        "ff ff ff ff  00 0f  02 78  00"    // Port -1, COORDINATOR_NOT_AVAILABLE, "x", tags
+                        "00");                             // tagged fields
+  auto r = decode_response<find_coordinator_request>(frame, 4);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_REQUIRE_EQUAL(r->coordinators.size(), 2u);
+  CAF_CHECK_EQUAL(r->coordinators[0].key, "txn");
+  CAF_CHECK_EQUAL(r->coordinators[0].node_id, 2);
+  CAF_CHECK_EQUAL(r->coordinators[0].host, "h");
+  CAF_CHECK_EQUAL(r->coordinators[0].port, 9092);
+  CAF_CHECK_EQUAL(r->coordinators[1].key, "g");
+  CAF_CHECK_EQUAL(r->coordinators[1].error_code, errc::coordinator_not_available);
+  CAF_CHECK_EQUAL(r->coordinators[1].error_message.value_or(""), "x");
+  CAF_CHECK_EQUAL(coordinators_of(*r).size(), 2u);
+}
+
+CAF_TEST(find coordinator responses round trip through the same description) {
+  find_coordinator_response fc;
+  fc.throttle_time_ms = 3;
+  fc.error_code = errc::not_coordinator;
+  fc.error_message = "moved";
+  fc.node_id = 4;
+  fc.host = "h";
+  fc.port = 9092;
+  fc.coordinators.push_back({"txn", 4, "h", 9092, errc::none, std::nullopt});
+  for (int16_t v = find_coordinator_request::min_version; v <= find_coordinator_request::max_version; ++v) {
+    auto back = round_trip<find_coordinator_request>(fc, v);
+    if (!back)
+      CAF_FAIL("FindCoordinator v" << v << ": " << back.error());
+    CAF_CHECK_EQUAL(back->throttle_time_ms, 3);
+    auto all = coordinators_of(*back);
+    CAF_REQUIRE_EQUAL(all.size(), 1u);
+    CAF_CHECK_EQUAL(all[0].node_id, 4);
+    CAF_CHECK_EQUAL(all[0].host, "h");
+    CAF_CHECK_EQUAL(all[0].port, 9092);
+    CAF_CHECK_EQUAL(all[0].key, v >= 4 ? "txn" : "");
+    CAF_CHECK_EQUAL(all[0].error_code, v >= 4 ? errc::none : errc::not_coordinator);
+    CAF_CHECK_EQUAL(all[0].error_message.value_or("-"), v >= 4 ? "-" : "moved");
+  }
+}
+
+CAF_TEST(truncated find coordinator responses are errors at every cut) {
+  auto fc = from_hex("00 00 00 07  00  00 00 00 00  02  04 74 78 6e  00 00 00 02  02 68"
+                     "00 00 23 84  00 00  00  00  00");
+  CAF_REQUIRE(decode_response<find_coordinator_request>(fc, 4).has_value());
+  for (size_t cut = 0; cut < fc.size(); ++cut)
+    CAF_CHECK(!decode_response<find_coordinator_request>(byte_span{fc.data(), cut}, 4).has_value());
+}
