@@ -19,6 +19,7 @@ enum class api_key : int16_t {
   find_coordinator = 10,
   api_versions = 18,
   init_producer_id = 22,
+  add_partitions_to_txn = 24,
 };
 
 // ---- ApiVersions --------------------------------------------------------------------------------
@@ -457,6 +458,68 @@ void describe(F& f, find_coordinator_response& m) {
   f.between(0, 3, m.host);
   f.between(0, 3, m.port);
   f.since(4, m.coordinators);
+}
+
+// ---- AddPartitionsToTxn -------------------------------------------------------------------------
+
+struct add_partitions_to_txn_response {
+  struct partition_result {
+    int32_t partition_index = 0;
+    int16_t partition_error_code = 0;
+  };
+  struct topic_result {
+    std::string name;
+    std::vector<partition_result> results_by_partition;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<topic_result> results_by_topic; // ResultsByTopicV3AndBelow
+};
+
+// Transactions v1 only: under v2 (transaction.version >= 2) Produce v12+ adds partitions implicitly.
+// v3 at most, on purpose: the schema keeps "versions 3 and below ... exclusively [for] clients and
+// versions 4 and above ... [for] brokers" (v4+ batches several transactional ids with VerifyOnly,
+// KIP-890 part 1), and Java's AddPartitionsToTxnRequest.Builder.forClient caps at
+// LAST_CLIENT_VERSION = 3. A 4.x broker lists v0-v5; negotiation picks v3.
+struct add_partitions_to_txn_request {
+  static constexpr auto key = api_key::add_partitions_to_txn;
+  static constexpr int16_t min_version = 0, max_version = 3, flexible_from = 3;
+  using response_type = add_partitions_to_txn_response;
+  struct topic {
+    std::string name;
+    std::vector<int32_t> partitions;
+  };
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::vector<topic> topics;
+};
+
+template <class F>
+void describe(F& f, add_partitions_to_txn_request::topic& m) {
+  f(m.name);
+  f(m.partitions);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_request& m) {
+  f(m.transactional_id); // the V3AndBelow* fields: every version cafka speaks
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f(m.topics);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_response::partition_result& m) {
+  f(m.partition_index);
+  f(m.partition_error_code);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_response::topic_result& m) {
+  f(m.name);
+  f(m.results_by_partition);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_response& m) {
+  f(m.throttle_time_ms);
+  f(m.results_by_topic);
 }
 
 } // namespace cafka::protocol

@@ -270,3 +270,75 @@ CAF_TEST(truncated find coordinator responses are errors at every cut) {
   for (size_t cut = 0; cut < fc.size(); ++cut)
     CAF_CHECK(!decode_response<find_coordinator_request>(byte_span{fc.data(), cut}, 4).has_value());
 }
+
+// ---- AddPartitionsToTxn -------------------------------------------------------------------------
+
+namespace {
+
+add_partitions_to_txn_request add_partitions_example() {
+  add_partitions_to_txn_request req;
+  req.transactional_id = "txn";
+  req.producer_id = 5;
+  req.producer_epoch = 1;
+  req.topics.push_back({"t", {0, 1}});
+  return req;
+}
+
+} // namespace
+
+CAF_TEST(add partitions to txn v2 request) {
+  CAF_CHECK_EQUAL(to_hex(encode_request(add_partitions_example(), 2, 8, "c")),
+                  to_hex(from_hex("00 00 00 2d  00 18 00 02 00 00 00 08 00 01 63" // size 45, key 24, v2, corr 8
+                                  "00 03 74 78 6e"                                // V3AndBelowTransactionalId
+                                  "00 00 00 00 00 00 00 05  00 01"                // ProducerId 5, ProducerEpoch 1
+                                  "00 00 00 01  00 01 74"                         // one topic: Name "t"
+                                  "00 00 00 02  00 00 00 00  00 00 00 01")));     // Partitions [0, 1]
+}
+
+CAF_TEST(add partitions to txn v3 request is flexible) {
+  CAF_CHECK_EQUAL(to_hex(encode_request(add_partitions_example(), 3, 8, "c")),
+                  to_hex(from_hex("00 00 00 28  00 18 00 03 00 00 00 08 00 01 63 00" // size 40, header v2
+                                  "04 74 78 6e"                                      // compact "txn"
+                                  "00 00 00 00 00 00 00 05  00 01"                   // ProducerId, ProducerEpoch
+                                  "02  02 74"                                        // one topic "t"
+                                  "03  00 00 00 00  00 00 00 01  00"                 // Partitions [0, 1], topic tags
+                                  "00")));                                           // tagged fields
+}
+
+CAF_TEST(add partitions to txn v3 response has a result per partition) {
+  auto frame = from_hex("00 00 00 08  00"       // correlation id, header v1 tags
+                        "00 00 00 00"           // ThrottleTimeMs
+                        "02  02 74"             // ResultsByTopicV3AndBelow: topic "t"
+                        "03"                    // two partitions
+                        "00 00 00 00  00 00  00" // partition 0: NONE
+                        "00 00 00 01  00 33  00" // partition 1: CONCURRENT_TRANSACTIONS (51)
+                        "00  00");              // topic tags, tagged fields
+  auto r = decode_response<add_partitions_to_txn_request>(frame, 3);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_REQUIRE_EQUAL(r->results_by_topic.size(), 1u);
+  auto& t = r->results_by_topic[0];
+  CAF_CHECK_EQUAL(t.name, "t");
+  CAF_REQUIRE_EQUAL(t.results_by_partition.size(), 2u);
+  CAF_CHECK_EQUAL(t.results_by_partition[0].partition_error_code, errc::none);
+  CAF_CHECK_EQUAL(t.results_by_partition[1].partition_index, 1);
+  CAF_CHECK_EQUAL(t.results_by_partition[1].partition_error_code, errc::concurrent_transactions);
+}
+
+CAF_TEST(add partitions to txn responses round trip through the same description) {
+  add_partitions_to_txn_response ap;
+  ap.throttle_time_ms = 3;
+  ap.results_by_topic.push_back({"t", {{0, errc::none}, {1, errc::transaction_abortable}}});
+  for (int16_t v = add_partitions_to_txn_request::min_version; v <= add_partitions_to_txn_request::max_version;
+       ++v) {
+    auto back = round_trip<add_partitions_to_txn_request>(ap, v);
+    if (!back)
+      CAF_FAIL("AddPartitionsToTxn v" << v << ": " << back.error());
+    CAF_CHECK_EQUAL(back->throttle_time_ms, 3);
+    CAF_REQUIRE_EQUAL(back->results_by_topic.size(), 1u);
+    CAF_CHECK_EQUAL(back->results_by_topic[0].name, "t");
+    CAF_REQUIRE_EQUAL(back->results_by_topic[0].results_by_partition.size(), 2u);
+    CAF_CHECK_EQUAL(back->results_by_topic[0].results_by_partition[1].partition_error_code,
+                    errc::transaction_abortable);
+  }
+}
