@@ -20,6 +20,7 @@ enum class api_key : int16_t {
   api_versions = 18,
   init_producer_id = 22,
   add_partitions_to_txn = 24,
+  add_offsets_to_txn = 25,
 };
 
 // ---- ApiVersions --------------------------------------------------------------------------------
@@ -520,6 +521,39 @@ template <class F>
 void describe(F& f, add_partitions_to_txn_response& m) {
   f(m.throttle_time_ms);
   f(m.results_by_topic);
+}
+
+// ---- AddOffsetsToTxn ----------------------------------------------------------------------------
+
+struct add_offsets_to_txn_response {
+  int32_t throttle_time_ms = 0;
+  int16_t error_code = 0;
+};
+
+// Adds the group's __consumer_offsets partition to the transaction, before TxnOffsetCommit. Only
+// with transactions v1: under v2 Java sends TxnOffsetCommit v5+ straight away (it includes this).
+// v2 may answer PRODUCER_FENCED, v3 is flexible, v4 may answer TRANSACTION_ABORTABLE.
+struct add_offsets_to_txn_request {
+  static constexpr auto key = api_key::add_offsets_to_txn;
+  static constexpr int16_t min_version = 0, max_version = 4, flexible_from = 3;
+  using response_type = add_offsets_to_txn_response;
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::string group_id;
+};
+
+template <class F>
+void describe(F& f, add_offsets_to_txn_request& m) {
+  f(m.transactional_id);
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f(m.group_id);
+}
+template <class F>
+void describe(F& f, add_offsets_to_txn_response& m) {
+  f(m.throttle_time_ms);
+  f(m.error_code);
 }
 
 } // namespace cafka::protocol

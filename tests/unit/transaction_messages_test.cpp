@@ -342,3 +342,55 @@ CAF_TEST(add partitions to txn responses round trip through the same description
                     errc::transaction_abortable);
   }
 }
+
+// ---- AddOffsetsToTxn ----------------------------------------------------------------------------
+
+namespace {
+
+add_offsets_to_txn_request add_offsets_example() {
+  add_offsets_to_txn_request req;
+  req.transactional_id = "txn";
+  req.producer_id = 5;
+  req.producer_epoch = 1;
+  req.group_id = "g";
+  return req;
+}
+
+} // namespace
+
+CAF_TEST(add offsets to txn v2 and v3 requests) {
+  CAF_CHECK_EQUAL(to_hex(encode_request(add_offsets_example(), 2, 9, "c")),
+                  to_hex(from_hex("00 00 00 1d  00 19 00 02 00 00 00 09 00 01 63" // size 29, key 25, v2, corr 9
+                                  "00 03 74 78 6e"                                // TransactionalId "txn"
+                                  "00 00 00 00 00 00 00 05  00 01"                // ProducerId 5, ProducerEpoch 1
+                                  "00 01 67")));                                  // GroupId "g"
+  CAF_CHECK_EQUAL(to_hex(encode_request(add_offsets_example(), 3, 9, "c")),
+                  to_hex(from_hex("00 00 00 1d  00 19 00 03 00 00 00 09 00 01 63 00" // size 29, header v2
+                                  "04 74 78 6e"                                      // compact "txn"
+                                  "00 00 00 00 00 00 00 05  00 01"                   // ProducerId, ProducerEpoch
+                                  "02 67  00")));                                    // GroupId "g", tags
+}
+
+CAF_TEST(add offsets to txn responses) {
+  auto v0 = decode_response<add_offsets_to_txn_request>(from_hex("00 00 00 09  00 00 00 0a  00 00"), 0);
+  if (!v0)
+    CAF_FAIL(v0.error());
+  CAF_CHECK_EQUAL(v0->throttle_time_ms, 10);
+  CAF_CHECK_EQUAL(v0->error_code, errc::none);
+  // v4: header v1 tags, throttle 0, GROUP_AUTHORIZATION_FAILED, tags.
+  auto v4 = decode_response<add_offsets_to_txn_request>(from_hex("00 00 00 09 00  00 00 00 00  00 1e  00"), 4);
+  if (!v4)
+    CAF_FAIL(v4.error());
+  CAF_CHECK_EQUAL(v4->error_code, errc::group_authorization_failed);
+}
+
+CAF_TEST(add offsets to txn responses round trip through the same description) {
+  add_offsets_to_txn_response ao{3, errc::producer_fenced};
+  for (int16_t v = add_offsets_to_txn_request::min_version; v <= add_offsets_to_txn_request::max_version; ++v) {
+    auto back = round_trip<add_offsets_to_txn_request>(ao, v);
+    if (!back)
+      CAF_FAIL("AddOffsetsToTxn v" << v << ": " << back.error());
+    CAF_CHECK_EQUAL(back->throttle_time_ms, 3);
+    CAF_CHECK_EQUAL(back->error_code, errc::producer_fenced);
+  }
+}
