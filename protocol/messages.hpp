@@ -21,6 +21,7 @@ enum class api_key : int16_t {
   init_producer_id = 22,
   add_partitions_to_txn = 24,
   add_offsets_to_txn = 25,
+  end_txn = 26,
 };
 
 // ---- ApiVersions --------------------------------------------------------------------------------
@@ -554,6 +555,46 @@ template <class F>
 void describe(F& f, add_offsets_to_txn_response& m) {
   f(m.throttle_time_ms);
   f(m.error_code);
+}
+
+// ---- EndTxn -------------------------------------------------------------------------------------
+
+struct end_txn_response {
+  int32_t throttle_time_ms = 0;
+  int16_t error_code = 0;
+  // v5+ (KIP-890 part 2): the coordinator bumps the epoch at every commit or abort and answers with
+  // the identity to use next (a new producer id with epoch 0 when the epoch would overflow).
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+
+// v2 may answer PRODUCER_FENCED, v3 is flexible, v4 may answer TRANSACTION_ABORTABLE, v5 is
+// transactions v2. Java sends v5 only when transaction.version >= 2 (EndTxnRequest.Builder caps
+// at 4 otherwise): a transactions v1 producer must stay at txn_v2_min_version - 1.
+struct end_txn_request {
+  static constexpr auto key = api_key::end_txn;
+  static constexpr int16_t min_version = 0, max_version = 5, flexible_from = 3;
+  static constexpr int16_t txn_v2_min_version = 5;
+  using response_type = end_txn_response;
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  bool committed = false; // true commits, false aborts
+};
+
+template <class F>
+void describe(F& f, end_txn_request& m) {
+  f(m.transactional_id);
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f(m.committed);
+}
+template <class F>
+void describe(F& f, end_txn_response& m) {
+  f(m.throttle_time_ms);
+  f(m.error_code);
+  f.since(5, m.producer_id);
+  f.since(5, m.producer_epoch);
 }
 
 } // namespace cafka::protocol

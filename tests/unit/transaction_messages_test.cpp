@@ -394,3 +394,76 @@ CAF_TEST(add offsets to txn responses round trip through the same description) {
     CAF_CHECK_EQUAL(back->error_code, errc::producer_fenced);
   }
 }
+
+// ---- EndTxn -------------------------------------------------------------------------------------
+
+namespace {
+
+end_txn_request end_txn_example() {
+  end_txn_request req;
+  req.transactional_id = "txn";
+  req.producer_id = 5;
+  req.producer_epoch = 1;
+  req.committed = true;
+  return req;
+}
+
+} // namespace
+
+CAF_TEST(end txn v2 request commits) {
+  CAF_CHECK_EQUAL(to_hex(encode_request(end_txn_example(), 2, 10, "c")),
+                  to_hex(from_hex("00 00 00 1b  00 1a 00 02 00 00 00 0a 00 01 63" // size 27, key 26, v2, corr 10
+                                  "00 03 74 78 6e"                                // TransactionalId "txn"
+                                  "00 00 00 00 00 00 00 05  00 01"                // ProducerId 5, ProducerEpoch 1
+                                  "01")));                                        // Committed true
+}
+
+CAF_TEST(end txn v5 request is flexible) {
+  auto req = end_txn_example();
+  req.committed = false;
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 5, 10, "c")),
+                  to_hex(from_hex("00 00 00 1c  00 1a 00 05 00 00 00 0a 00 01 63 00" // size 28, header v2
+                                  "04 74 78 6e"                                      // compact "txn"
+                                  "00 00 00 00 00 00 00 05  00 01"                   // ProducerId, ProducerEpoch
+                                  "00  00")));                                       // Committed false (abort), tags
+}
+
+CAF_TEST(end txn v5 response carries the next producer id and epoch) {
+  auto frame = from_hex("00 00 00 0a  00"            // correlation id, header v1 tags
+                        "00 00 00 00  00 00"          // ThrottleTimeMs, ErrorCode NONE
+                        "00 00 00 00 00 00 00 05"     // ProducerId 5 (v5+)
+                        "00 02"                       // ProducerEpoch 2: bumped by the commit
+                        "00");                        // tagged fields
+  auto r = decode_response<end_txn_request>(frame, 5);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_CHECK_EQUAL(r->error_code, errc::none);
+  CAF_CHECK_EQUAL(r->producer_id, 5);
+  CAF_CHECK_EQUAL(r->producer_epoch, 2);
+  // v4 has no identity: the defaults stay.
+  auto v4 = decode_response<end_txn_request>(from_hex("00 00 00 0a 00  00 00 00 00  00 30  00"), 4);
+  if (!v4)
+    CAF_FAIL(v4.error());
+  CAF_CHECK_EQUAL(v4->error_code, errc::invalid_txn_state);
+  CAF_CHECK_EQUAL(v4->producer_id, -1);
+  CAF_CHECK_EQUAL(v4->producer_epoch, -1);
+}
+
+CAF_TEST(end txn responses round trip through the same description) {
+  end_txn_response et{3, errc::none, 77, 8};
+  for (int16_t v = end_txn_request::min_version; v <= end_txn_request::max_version; ++v) {
+    auto back = round_trip<end_txn_request>(et, v);
+    if (!back)
+      CAF_FAIL("EndTxn v" << v << ": " << back.error());
+    CAF_CHECK_EQUAL(back->throttle_time_ms, 3);
+    CAF_CHECK_EQUAL(back->producer_id, v >= 5 ? 77 : -1);
+    CAF_CHECK_EQUAL(back->producer_epoch, v >= 5 ? 8 : -1);
+  }
+}
+
+CAF_TEST(truncated end txn responses are errors at every cut) {
+  auto frame = from_hex("00 00 00 0a  00  00 00 00 00  00 00  00 00 00 00 00 00 00 05  00 02  00");
+  CAF_REQUIRE(decode_response<end_txn_request>(frame, 5).has_value());
+  for (size_t cut = 0; cut < frame.size(); ++cut)
+    CAF_CHECK(!decode_response<end_txn_request>(byte_span{frame.data(), cut}, 5).has_value());
+}
