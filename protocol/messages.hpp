@@ -22,6 +22,7 @@ enum class api_key : int16_t {
   add_partitions_to_txn = 24,
   add_offsets_to_txn = 25,
   end_txn = 26,
+  txn_offset_commit = 28,
 };
 
 // ---- ApiVersions --------------------------------------------------------------------------------
@@ -595,6 +596,99 @@ void describe(F& f, end_txn_response& m) {
   f(m.error_code);
   f.since(5, m.producer_id);
   f.since(5, m.producer_epoch);
+}
+
+// ---- TxnOffsetCommit ----------------------------------------------------------------------------
+
+struct txn_offset_commit_response {
+  struct partition {
+    int32_t partition_index = 0;
+    int16_t error_code = 0;
+  };
+  struct topic {
+    std::string name; // v0-v5
+    uuid topic_id;    // v6+ (KIP-1319)
+    std::vector<partition> partitions;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<topic> topics;
+};
+
+// Commits consumed offsets inside the transaction, sent to the group coordinator (FindCoordinator
+// key type 0). v2 adds the committed leader epoch; v3 adds the consumer's group metadata (member id,
+// generation, group instance id; ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID); v3 is
+// flexible; v4 may answer TRANSACTION_ABORTABLE; v5 is transactions v2 (it also adds the offsets
+// partition, no AddOffsetsToTxn first): with transactions v1 a client must stay at v4 or lower
+// within a transaction. v6 (Kafka 4.4, KIP-1319) names topics by id only: Java sends it when every
+// topic's id is known and transactions v2 is on, v5 at most otherwise.
+struct txn_offset_commit_request {
+  static constexpr auto key = api_key::txn_offset_commit;
+  static constexpr int16_t min_version = 0, max_version = 6, flexible_from = 3;
+  static constexpr int16_t group_metadata_min_version = 3;
+  static constexpr int16_t txn_v2_min_version = 5;
+  static constexpr int16_t topic_id_min_version = 6;
+  using response_type = txn_offset_commit_response;
+  struct partition {
+    int32_t partition_index = 0;
+    int64_t committed_offset = -1;
+    int32_t committed_leader_epoch = -1;                           // v2+
+    std::optional<std::string> committed_metadata = std::string{}; // nullable
+  };
+  struct topic {
+    std::string name; // v0-v5
+    uuid topic_id;    // v6+
+    std::vector<partition> partitions;
+  };
+  std::string transactional_id;
+  std::string group_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  // v3+: the consumer's group metadata (Java's ConsumerGroupMetadata).
+  int32_t generation_id = -1; // GenerationIdOrMemberEpoch: a member epoch under KIP-848 groups
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<topic> topics;
+};
+
+template <class F>
+void describe(F& f, txn_offset_commit_request::partition& m) {
+  f(m.partition_index);
+  f(m.committed_offset);
+  f.since(2, m.committed_leader_epoch);
+  f(m.committed_metadata);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_request::topic& m) {
+  f.between(0, 5, m.name);
+  f.since(6, m.topic_id);
+  f(m.partitions);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_request& m) {
+  f(m.transactional_id);
+  f(m.group_id);
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f.since(3, m.generation_id);
+  f.since(3, m.member_id);
+  f.since(3, m.group_instance_id);
+  f(m.topics);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_response::partition& m) {
+  f(m.partition_index);
+  f(m.error_code);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_response::topic& m) {
+  f.between(0, 5, m.name);
+  f.since(6, m.topic_id);
+  f(m.partitions);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_response& m) {
+  f(m.throttle_time_ms);
+  f(m.topics);
 }
 
 } // namespace cafka::protocol

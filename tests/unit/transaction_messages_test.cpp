@@ -467,3 +467,104 @@ CAF_TEST(truncated end txn responses are errors at every cut) {
   for (size_t cut = 0; cut < frame.size(); ++cut)
     CAF_CHECK(!decode_response<end_txn_request>(byte_span{frame.data(), cut}, 5).has_value());
 }
+
+// ---- TxnOffsetCommit ----------------------------------------------------------------------------
+
+namespace {
+
+uuid test_topic_id() {
+  uuid id;
+  for (uint8_t i = 0; i < 16; ++i)
+    id.bytes[i] = static_cast<uint8_t>(0x10 + i);
+  return id;
+}
+
+txn_offset_commit_request txn_offset_commit_example() {
+  txn_offset_commit_request req;
+  req.transactional_id = "txn";
+  req.group_id = "g";
+  req.producer_id = 5;
+  req.producer_epoch = 1;
+  req.generation_id = 7;
+  req.member_id = "m";
+  txn_offset_commit_request::topic t;
+  t.name = "t";
+  t.topic_id = test_topic_id();
+  t.partitions.push_back({0, 42, 3, std::string{}});
+  req.topics.push_back(t);
+  return req;
+}
+
+} // namespace
+
+CAF_TEST(txn offset commit v2 request has no group metadata) {
+  CAF_CHECK_EQUAL(to_hex(encode_request(txn_offset_commit_example(), 2, 11, "c")),
+                  to_hex(from_hex("00 00 00 3a  00 1c 00 02 00 00 00 0b 00 01 63" // size 58, key 28, v2, corr 11
+                                  "00 03 74 78 6e  00 01 67"                      // TransactionalId, GroupId "g"
+                                  "00 00 00 00 00 00 00 05  00 01"                // ProducerId 5, ProducerEpoch 1
+                                  "00 00 00 01  00 01 74"                         // one topic: Name "t"
+                                  "00 00 00 01  00 00 00 00"                      // one partition: index 0
+                                  "00 00 00 00 00 00 00 2a"                       // CommittedOffset 42
+                                  "00 00 00 03"                                   // CommittedLeaderEpoch 3 (v2+)
+                                  "00 00")));                                     // CommittedMetadata ""
+}
+
+CAF_TEST(txn offset commit v3 request carries the group metadata) {
+  CAF_CHECK_EQUAL(to_hex(encode_request(txn_offset_commit_example(), 3, 11, "c")),
+                  to_hex(from_hex("00 00 00 3b  00 1c 00 03 00 00 00 0b 00 01 63 00" // size 59, header v2
+                                  "04 74 78 6e  02 67"                               // TransactionalId, GroupId
+                                  "00 00 00 00 00 00 00 05  00 01"                   // ProducerId, ProducerEpoch
+                                  "00 00 00 07  02 6d  00"                           // generation 7, "m", null
+                                  "02  02 74"                                        // one topic: Name "t"
+                                  "02  00 00 00 00  00 00 00 00 00 00 00 2a"         // partition 0, offset 42
+                                  "00 00 00 03  01  00"                              // leader epoch 3, "", tags
+                                  "00  00")));                                       // topic tags, tagged fields
+}
+
+CAF_TEST(txn offset commit v6 request names the topic by id) {
+  auto req = txn_offset_commit_example();
+  req.group_instance_id = "i";
+  CAF_CHECK_EQUAL(to_hex(encode_request(req, 6, 11, "c")),
+                  to_hex(from_hex("00 00 00 4a  00 1c 00 06 00 00 00 0b 00 01 63 00" // size 74, header v2
+                                  "04 74 78 6e  02 67"                               // TransactionalId, GroupId
+                                  "00 00 00 00 00 00 00 05  00 01"                   // ProducerId, ProducerEpoch
+                                  "00 00 00 07  02 6d  02 69"                        // generation 7, "m", "i"
+                                  "02  10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f" // one topic, by id
+                                  "02  00 00 00 00  00 00 00 00 00 00 00 2a"         // partition 0, offset 42
+                                  "00 00 00 03  01  00"                              // leader epoch 3, "", tags
+                                  "00  00")));                                       // topic tags, tagged fields
+}
+
+CAF_TEST(txn offset commit v3 response has an error per partition) {
+  auto frame = from_hex("00 00 00 0b  00"            // correlation id, header v1 tags
+                        "00 00 00 00"                // ThrottleTimeMs
+                        "02  02 74"                  // one topic "t"
+                        "03  00 00 00 00  00 00  00" // partition 0: NONE
+                        "00 00 00 01  00 19  00"     // partition 1: UNKNOWN_MEMBER_ID (25)
+                        "00  00");                   // topic tags, tagged fields
+  auto r = decode_response<txn_offset_commit_request>(frame, 3);
+  if (!r)
+    CAF_FAIL(r.error());
+  CAF_REQUIRE_EQUAL(r->topics.size(), 1u);
+  CAF_CHECK_EQUAL(r->topics[0].name, "t");
+  CAF_REQUIRE_EQUAL(r->topics[0].partitions.size(), 2u);
+  CAF_CHECK_EQUAL(r->topics[0].partitions[1].partition_index, 1);
+  CAF_CHECK_EQUAL(r->topics[0].partitions[1].error_code, errc::unknown_member_id);
+}
+
+CAF_TEST(txn offset commit responses round trip through the same description) {
+  txn_offset_commit_response tc;
+  tc.throttle_time_ms = 3;
+  tc.topics.push_back({"t", test_topic_id(), {{2, errc::illegal_generation}}});
+  for (int16_t v = txn_offset_commit_request::min_version; v <= txn_offset_commit_request::max_version; ++v) {
+    auto back = round_trip<txn_offset_commit_request>(tc, v);
+    if (!back)
+      CAF_FAIL("TxnOffsetCommit v" << v << ": " << back.error());
+    CAF_CHECK_EQUAL(back->throttle_time_ms, 3);
+    CAF_REQUIRE_EQUAL(back->topics.size(), 1u);
+    CAF_CHECK_EQUAL(back->topics[0].name, v >= 6 ? "" : "t");
+    CAF_CHECK(back->topics[0].topic_id == (v >= 6 ? test_topic_id() : uuid{}));
+    CAF_REQUIRE_EQUAL(back->topics[0].partitions.size(), 1u);
+    CAF_CHECK_EQUAL(back->topics[0].partitions[0].error_code, errc::illegal_generation);
+  }
+}
