@@ -568,3 +568,33 @@ CAF_TEST(txn offset commit responses round trip through the same description) {
     CAF_CHECK_EQUAL(back->topics[0].partitions[0].error_code, errc::illegal_generation);
   }
 }
+
+// ---- Negotiation --------------------------------------------------------------------------------
+
+CAF_TEST(transaction apis negotiate within what a client may send) {
+  api_versions_response broker; // what Kafka 4.4.0 lists
+  broker.api_keys.push_back({10, 0, 6}); // FindCoordinator
+  broker.api_keys.push_back({22, 0, 5}); // InitProducerId (v6 only with unstable versions on)
+  broker.api_keys.push_back({24, 0, 5}); // AddPartitionsToTxn: v4+ for brokers
+  broker.api_keys.push_back({25, 0, 4}); // AddOffsetsToTxn
+  broker.api_keys.push_back({26, 0, 5}); // EndTxn
+  broker.api_keys.push_back({28, 0, 6}); // TxnOffsetCommit
+  CAF_CHECK_EQUAL(negotiate_version<find_coordinator_request>(broker), std::optional<int16_t>{6});
+  CAF_CHECK_EQUAL(negotiate_version<init_producer_id_request>(broker), std::optional<int16_t>{5});
+  CAF_CHECK_EQUAL(negotiate_version<add_partitions_to_txn_request>(broker), std::optional<int16_t>{3});
+  CAF_CHECK_EQUAL(negotiate_version<add_offsets_to_txn_request>(broker), std::optional<int16_t>{4});
+  CAF_CHECK_EQUAL(negotiate_version<end_txn_request>(broker), std::optional<int16_t>{5});
+  CAF_CHECK_EQUAL(negotiate_version<txn_offset_commit_request>(broker), std::optional<int16_t>{6});
+  // Transactions v1 keeps EndTxn and TxnOffsetCommit below their transactions v2 versions.
+  CAF_CHECK_EQUAL(negotiate_version<end_txn_request>(broker, end_txn_request::txn_v2_min_version - 1),
+                  std::optional<int16_t>{4});
+  CAF_CHECK_EQUAL(negotiate_version<txn_offset_commit_request>(
+                    broker, txn_offset_commit_request::txn_v2_min_version - 1),
+                  std::optional<int16_t>{4});
+  // A cap below cafka's min finds nothing.
+  CAF_CHECK(!negotiate_version<find_coordinator_request>(broker, 0));
+  // FindCoordinator v0 cannot name a transaction coordinator: a broker with v0 only is too old.
+  api_versions_response old;
+  old.api_keys.push_back({10, 0, 0});
+  CAF_CHECK(!negotiate_version<find_coordinator_request>(old));
+}
