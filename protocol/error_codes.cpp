@@ -1,4 +1,4 @@
-// Kafka's error table, as listed by org.apache.kafka.common.protocol.Errors in Kafka 4.1.1
+// Kafka's error table, as listed by org.apache.kafka.common.protocol.Errors in Kafka 4.4.0
 // (retriable: the error's exception is a RetriableException there).
 #include "protocol/error_codes.hpp"
 
@@ -144,6 +144,9 @@ constexpr std::array table{
   error_code_info{131, "STREAMS_INVALID_TOPOLOGY_EPOCH", false, "The supplied topology epoch is invalid."},
   error_code_info{132, "STREAMS_TOPOLOGY_FENCED", false, "The supplied topology epoch is outdated."},
   error_code_info{133, "SHARE_SESSION_LIMIT_REACHED", true, "The limit of share sessions has been reached."},
+  error_code_info{134, "GROUP_DELETION_FAILED", false, "DeleteGroups could not complete; see the error message on the per-group result for details."},
+  error_code_info{135, "STREAMS_TOPOLOGY_DESCRIPTION_UPDATE_FAILED", false, "The broker could not process the topology description update; see the error message for details."},
+  error_code_info{136, "CONTROLLER_ID_NOT_REGISTERED", false, "The given controller ID was not registered."},
 };
 
 } // namespace

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cafka::protocol {
@@ -15,9 +16,14 @@ namespace cafka::protocol {
 enum class api_key : int16_t {
   produce = 0,
   metadata = 3,
-  api_versions = 18,
+  find_coordinator = 10,
   sasl_handshake = 17,
+  api_versions = 18,
   init_producer_id = 22,
+  add_partitions_to_txn = 24,
+  add_offsets_to_txn = 25,
+  end_txn = 26,
+  txn_offset_commit = 28,
   sasl_authenticate = 36,
 };
 
@@ -29,9 +35,26 @@ struct api_versions_response {
     int16_t min_version = 0;
     int16_t max_version = 0;
   };
+  // Features this broker could run at (v3+). Before v4 a broker leaves out features whose min is 0.
+  struct supported_feature_key {
+    std::string name;
+    int16_t min_version = 0;
+    int16_t max_version = 0;
+  };
+  // Feature levels the whole cluster runs at (v3+), e.g. transaction.version (KIP-890).
+  struct finalized_feature_key {
+    std::string name;
+    int16_t max_version_level = 0;
+    int16_t min_version_level = 0;
+  };
   int16_t error_code = 0;
   std::vector<api_version> api_keys;
   int32_t throttle_time_ms = 0;
+  // Tagged fields (v3+), absent when the broker did not send them.
+  std::optional<std::vector<supported_feature_key>> supported_features; // tag 0
+  std::optional<int64_t> finalized_features_epoch;                      // tag 1; absent means -1
+  std::optional<std::vector<finalized_feature_key>> finalized_features; // tag 2
+  std::optional<bool> zk_migration_ready;                               // tag 3 (KRaft controllers)
 };
 
 struct api_versions_request {
@@ -54,11 +77,46 @@ void describe(F& f, api_versions_response::api_version& m) {
   f(m.max_version);
 }
 template <class F>
+void describe(F& f, api_versions_response::supported_feature_key& m) {
+  f(m.name);
+  f(m.min_version);
+  f(m.max_version);
+}
+template <class F>
+void describe(F& f, api_versions_response::finalized_feature_key& m) {
+  f(m.name);
+  f(m.max_version_level);
+  f(m.min_version_level);
+}
+template <class F>
 void describe(F& f, api_versions_response& m) {
   f(m.error_code);
   f(m.api_keys);
   f.since(1, m.throttle_time_ms);
-  // Tagged SupportedFeatures / FinalizedFeatures (v3+) are not needed by a producer: skipped.
+  f.tagged(3, 0, m.supported_features);
+  f.tagged(3, 1, m.finalized_features_epoch);
+  f.tagged(3, 2, m.finalized_features);
+  f.tagged(3, 3, m.zk_migration_ready);
+}
+
+// The feature whose finalized level decides the transaction protocol: 2 or more means transactions
+// v2 (KIP-890 part 2: Produce v12+ adds partitions implicitly, EndTxn v5 bumps the epoch, no
+// AddOffsetsToTxn), below 2 or absent means v1. Java takes the level from the ApiVersions answer
+// with the highest FinalizedFeaturesEpoch, at initTransactions and when a transaction ends, never
+// in the middle of one.
+inline constexpr std::string_view transaction_version_feature = "transaction.version";
+inline constexpr int16_t transaction_version_2 = 2;
+
+// The cluster-wide finalized max version level of a feature, or nothing when the broker did not
+// finalize it (not listed, or the answer's FinalizedFeaturesEpoch is absent or negative: the schema
+// makes the list valid only for an epoch >= 0). An absent feature is at level 0 (disabled).
+inline std::optional<int16_t> finalized_feature(const api_versions_response& r, std::string_view name) {
+  if (!r.finalized_features || r.finalized_features_epoch.value_or(-1) < 0)
+    return std::nullopt;
+  for (auto& feature : *r.finalized_features)
+    if (feature.name == name)
+      return feature.max_version_level;
+  return std::nullopt;
 }
 
 // ---- Metadata -----------------------------------------------------------------------------------
@@ -286,10 +344,16 @@ struct init_producer_id_response {
   int16_t error_code = 0;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
-  int64_t ongoing_txn_producer_id = -1;
-  int16_t ongoing_txn_producer_epoch = -1;
 };
 
+// An idempotent producer sends a null transactional id; a transactional producer sends its
+// transactional.id and transaction.timeout.ms to the transaction coordinator (FindCoordinator key
+// type 1), which fences older producers of that id by bumping the epoch.
+//
+// v5 at most, on purpose. v6 (KIP-939, two-phase commit) adds Enable2Pc and KeepPreparedTxn to the
+// request and OngoingTxnProducerId/Epoch to the response. Kafka 4.4.0 still marks it
+// latestVersionUnstable, so a broker lists v6 only with unstable.api.versions.enable, and v6 with
+// both flags false is v5: cafka needs it only if it ever offers 2PC (initTransactions(keepPrepared)).
 struct init_producer_id_request {
   static constexpr auto key = api_key::init_producer_id;
   static constexpr int16_t min_version = 0, max_version = 5, flexible_from = 2;
@@ -314,8 +378,319 @@ void describe(F& f, init_producer_id_response& m) {
   f(m.error_code);
   f(m.producer_id);
   f(m.producer_epoch);
-  f.since(6, m.ongoing_txn_producer_id);
-  f.since(6, m.ongoing_txn_producer_epoch);
+}
+
+// ---- FindCoordinator ----------------------------------------------------------------------------
+
+// Whose coordinator to find: a consumer group's (for TxnOffsetCommit) or a transactional id's.
+enum class coordinator_type : int8_t {
+  group = 0,
+  transaction = 1,
+  share = 2, // v6+ (KIP-932)
+};
+
+struct find_coordinator_response {
+  struct coordinator {
+    std::string key;
+    int32_t node_id = -1;
+    std::string host;
+    int32_t port = 0;
+    int16_t error_code = 0;
+    std::optional<std::string> error_message;
+  };
+  int32_t throttle_time_ms = 0;
+  // v0-v3: one coordinator, for the request's key.
+  int16_t error_code = 0;
+  std::optional<std::string> error_message;
+  int32_t node_id = -1;
+  std::string host;
+  int32_t port = 0;
+  // v4+ (KIP-699): one entry per requested key.
+  std::vector<coordinator> coordinators;
+};
+
+// v1+: v0 has no KeyType and finds group coordinators only. 4.x brokers still speak v0-v6 (KIP-896
+// kept v0; KAFKA-18270 took back its deprecation). v4+ batches keys; v5 may answer
+// TRANSACTION_ABORTABLE; v6 adds key type 2 (share groups), the same wire form as v4.
+struct find_coordinator_request {
+  static constexpr auto key = api_key::find_coordinator;
+  static constexpr int16_t min_version = 1, max_version = 6, flexible_from = 3;
+  static constexpr int16_t batched_min_version = 4;
+  using response_type = find_coordinator_response;
+  std::string coordinator_key;               // v0-v3
+  int8_t key_type = 0;                       // v1+: a coordinator_type
+  std::vector<std::string> coordinator_keys; // v4+
+};
+
+// A request for one key that encodes right at every version: v1-v3 send Key, v4+ CoordinatorKeys.
+inline find_coordinator_request find_coordinator_for(coordinator_type type, std::string key) {
+  find_coordinator_request req;
+  req.key_type = static_cast<int8_t>(type);
+  req.coordinator_keys.push_back(key);
+  req.coordinator_key = std::move(key);
+  return req;
+}
+
+// The answer as a list at every version, as Java's FindCoordinatorResponse.coordinators(): the v4+
+// list when there is one, else the v0-v3 top-level fields as a single entry (with an empty key).
+inline std::vector<find_coordinator_response::coordinator> coordinators_of(const find_coordinator_response& r) {
+  if (!r.coordinators.empty())
+    return r.coordinators;
+  return {{{}, r.node_id, r.host, r.port, r.error_code, r.error_message}};
+}
+
+template <class F>
+void describe(F& f, find_coordinator_request& m) {
+  f.between(0, 3, m.coordinator_key);
+  f.since(1, m.key_type);
+  f.since(4, m.coordinator_keys);
+}
+template <class F>
+void describe(F& f, find_coordinator_response::coordinator& m) {
+  f(m.key);
+  f(m.node_id);
+  f(m.host);
+  f(m.port);
+  f(m.error_code);
+  f(m.error_message);
+}
+template <class F>
+void describe(F& f, find_coordinator_response& m) {
+  f.since(1, m.throttle_time_ms);
+  f.between(0, 3, m.error_code);
+  f.between(1, 3, m.error_message);
+  f.between(0, 3, m.node_id);
+  f.between(0, 3, m.host);
+  f.between(0, 3, m.port);
+  f.since(4, m.coordinators);
+}
+
+// ---- AddPartitionsToTxn -------------------------------------------------------------------------
+
+struct add_partitions_to_txn_response {
+  struct partition_result {
+    int32_t partition_index = 0;
+    int16_t partition_error_code = 0;
+  };
+  struct topic_result {
+    std::string name;
+    std::vector<partition_result> results_by_partition;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<topic_result> results_by_topic; // ResultsByTopicV3AndBelow
+};
+
+// Transactions v1 only: under v2 (transaction.version >= 2) Produce v12+ adds partitions implicitly.
+// v3 at most, on purpose: the schema keeps "versions 3 and below ... exclusively [for] clients and
+// versions 4 and above ... [for] brokers" (v4+ batches several transactional ids with VerifyOnly,
+// KIP-890 part 1), and Java's AddPartitionsToTxnRequest.Builder.forClient caps at
+// LAST_CLIENT_VERSION = 3. A 4.x broker lists v0-v5; negotiation picks v3.
+struct add_partitions_to_txn_request {
+  static constexpr auto key = api_key::add_partitions_to_txn;
+  static constexpr int16_t min_version = 0, max_version = 3, flexible_from = 3;
+  using response_type = add_partitions_to_txn_response;
+  struct topic {
+    std::string name;
+    std::vector<int32_t> partitions;
+  };
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::vector<topic> topics;
+};
+
+template <class F>
+void describe(F& f, add_partitions_to_txn_request::topic& m) {
+  f(m.name);
+  f(m.partitions);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_request& m) {
+  f(m.transactional_id); // the V3AndBelow* fields: every version cafka speaks
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f(m.topics);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_response::partition_result& m) {
+  f(m.partition_index);
+  f(m.partition_error_code);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_response::topic_result& m) {
+  f(m.name);
+  f(m.results_by_partition);
+}
+template <class F>
+void describe(F& f, add_partitions_to_txn_response& m) {
+  f(m.throttle_time_ms);
+  f(m.results_by_topic);
+}
+
+// ---- AddOffsetsToTxn ----------------------------------------------------------------------------
+
+struct add_offsets_to_txn_response {
+  int32_t throttle_time_ms = 0;
+  int16_t error_code = 0;
+};
+
+// Adds the group's __consumer_offsets partition to the transaction, before TxnOffsetCommit. Only
+// with transactions v1: under v2 Java sends TxnOffsetCommit v5+ straight away (it includes this).
+// v2 may answer PRODUCER_FENCED, v3 is flexible, v4 may answer TRANSACTION_ABORTABLE.
+struct add_offsets_to_txn_request {
+  static constexpr auto key = api_key::add_offsets_to_txn;
+  static constexpr int16_t min_version = 0, max_version = 4, flexible_from = 3;
+  using response_type = add_offsets_to_txn_response;
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::string group_id;
+};
+
+template <class F>
+void describe(F& f, add_offsets_to_txn_request& m) {
+  f(m.transactional_id);
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f(m.group_id);
+}
+template <class F>
+void describe(F& f, add_offsets_to_txn_response& m) {
+  f(m.throttle_time_ms);
+  f(m.error_code);
+}
+
+// ---- EndTxn -------------------------------------------------------------------------------------
+
+struct end_txn_response {
+  int32_t throttle_time_ms = 0;
+  int16_t error_code = 0;
+  // v5+ (KIP-890 part 2): the coordinator bumps the epoch at every commit or abort and answers with
+  // the identity to use next (a new producer id with epoch 0 when the epoch would overflow).
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+
+// v2 may answer PRODUCER_FENCED, v3 is flexible, v4 may answer TRANSACTION_ABORTABLE, v5 is
+// transactions v2. Java sends v5 only when transaction.version >= 2 (EndTxnRequest.Builder caps
+// at 4 otherwise): a transactions v1 producer must stay at txn_v2_min_version - 1.
+struct end_txn_request {
+  static constexpr auto key = api_key::end_txn;
+  static constexpr int16_t min_version = 0, max_version = 5, flexible_from = 3;
+  static constexpr int16_t txn_v2_min_version = 5;
+  using response_type = end_txn_response;
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  bool committed = false; // true commits, false aborts
+};
+
+template <class F>
+void describe(F& f, end_txn_request& m) {
+  f(m.transactional_id);
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f(m.committed);
+}
+template <class F>
+void describe(F& f, end_txn_response& m) {
+  f(m.throttle_time_ms);
+  f(m.error_code);
+  f.since(5, m.producer_id);
+  f.since(5, m.producer_epoch);
+}
+
+// ---- TxnOffsetCommit ----------------------------------------------------------------------------
+
+struct txn_offset_commit_response {
+  struct partition {
+    int32_t partition_index = 0;
+    int16_t error_code = 0;
+  };
+  struct topic {
+    std::string name; // v0-v5
+    uuid topic_id;    // v6+ (KIP-1319)
+    std::vector<partition> partitions;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<topic> topics;
+};
+
+// Commits consumed offsets inside the transaction, sent to the group coordinator (FindCoordinator
+// key type 0). v2 adds the committed leader epoch; v3 adds the consumer's group metadata (member id,
+// generation, group instance id; ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID); v3 is
+// flexible; v4 may answer TRANSACTION_ABORTABLE; v5 is transactions v2 (it also adds the offsets
+// partition, no AddOffsetsToTxn first): with transactions v1 a client must stay at v4 or lower
+// within a transaction. v6 (Kafka 4.4, KIP-1319) names topics by id only: Java sends it when every
+// topic's id is known and transactions v2 is on, v5 at most otherwise.
+struct txn_offset_commit_request {
+  static constexpr auto key = api_key::txn_offset_commit;
+  static constexpr int16_t min_version = 0, max_version = 6, flexible_from = 3;
+  static constexpr int16_t group_metadata_min_version = 3;
+  static constexpr int16_t txn_v2_min_version = 5;
+  static constexpr int16_t topic_id_min_version = 6;
+  using response_type = txn_offset_commit_response;
+  struct partition {
+    int32_t partition_index = 0;
+    int64_t committed_offset = -1;
+    int32_t committed_leader_epoch = -1;                           // v2+
+    std::optional<std::string> committed_metadata = std::string{}; // nullable
+  };
+  struct topic {
+    std::string name; // v0-v5
+    uuid topic_id;    // v6+
+    std::vector<partition> partitions;
+  };
+  std::string transactional_id;
+  std::string group_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  // v3+: the consumer's group metadata (Java's ConsumerGroupMetadata).
+  int32_t generation_id = -1; // GenerationIdOrMemberEpoch: a member epoch under KIP-848 groups
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<topic> topics;
+};
+
+template <class F>
+void describe(F& f, txn_offset_commit_request::partition& m) {
+  f(m.partition_index);
+  f(m.committed_offset);
+  f.since(2, m.committed_leader_epoch);
+  f(m.committed_metadata);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_request::topic& m) {
+  f.between(0, 5, m.name);
+  f.since(6, m.topic_id);
+  f(m.partitions);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_request& m) {
+  f(m.transactional_id);
+  f(m.group_id);
+  f(m.producer_id);
+  f(m.producer_epoch);
+  f.since(3, m.generation_id);
+  f.since(3, m.member_id);
+  f.since(3, m.group_instance_id);
+  f(m.topics);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_response::partition& m) {
+  f(m.partition_index);
+  f(m.error_code);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_response::topic& m) {
+  f.between(0, 5, m.name);
+  f.since(6, m.topic_id);
+  f(m.partitions);
+}
+template <class F>
+void describe(F& f, txn_offset_commit_response& m) {
+  f(m.throttle_time_ms);
+  f(m.topics);
 }
 
 // ---- SaslHandshake ------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
     [=](protocol::init_producer_id_request& req) {
       log->identity_requests.push_back({req.producer_id, req.producer_epoch});
       return protocol::init_producer_id_response{0, 0, static_cast<int64_t>(log->identity_requests.size()),
-                                                 log->new_producer_epoch, -1, -1};
+                                                 log->new_producer_epoch};
     },
     [=](produce_atom, produce_batch& b) {
       auto rp = self->make_response_promise<produce_result>();

@@ -181,10 +181,10 @@ CAF_TEST(negotiation picks sasl handshake v1 and the newest sasl authenticate) {
   CAF_CHECK(!is_flexible<sasl_handshake_request>(1));
 }
 
-CAF_TEST(api versions v3 response with tagged features is read) {
-  // correlation id, error 0, two api keys, throttle 0, a tagged field (SupportedFeatures) skipped.
+CAF_TEST(api versions v3 response with an unknown tagged field is read) {
+  // correlation id, error 0, two api keys, throttle 0, a tagged field no version knows (9) skipped.
   auto frame = from_hex("00 00 00 07  00 00  03  00 00 00 00 00 0b 00  00 12 00 00 00 04 00"
-                        "00 00 00 00  01  00 03  aa bb cc");
+                        "00 00 00 00  01  09 03  aa bb cc");
   auto r = decode_response<api_versions_request>(frame, 3);
   CAF_REQUIRE(r.has_value());
   CAF_CHECK_EQUAL(r->api_keys.size(), 2u);
