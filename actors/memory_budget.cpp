@@ -49,8 +49,8 @@ std::vector<std::pair<delivery_sink, int64_t>> memory_budget::grants() {
     int64_t free = free_bytes();
     int64_t grant = std::min(share - s.credit, free);
     // Not a message per freed record: a grant is worth sending when it is a batch's worth, tops the
-    // sender up to its share, or the sender has nothing left.
-    bool worth_it = grant >= grant_unit_ || grant == share - s.credit || s.credit == 0;
+    // sender up to its share, or the sender is running low (less than a batch's worth left).
+    bool worth_it = grant >= grant_unit_ || grant == share - s.credit || s.credit < grant_unit_;
     if (grant <= 0 || !worth_it)
       continue;
     s.credit += grant;
