@@ -99,6 +99,15 @@ std::string describe_peer(const connection_state& st) {
          + std::to_string(st.settings.port) + ")";
 }
 
+// Bytes that make no sense. Before ApiVersions was answered, the peer is taken for something other
+// than a Kafka broker (a web server, a TLS port): a network error like a refused connection, retried
+// until the caller's deadline. Afterwards, a broker's stream broke.
+caf::error nonsense(const connection_state& st, const std::string& what) {
+  if (st.status != link_status::ready)
+    return make_error(errc::network_error, describe_peer(st) + ": not a Kafka broker: " + what);
+  return make_error(errc::malformed_response, describe_peer(st) + ": " + what);
+}
+
 void try_send(self_ptr self);
 
 void fail_everything(self_ptr self, const caf::error& err) {
@@ -183,8 +192,7 @@ void send_api_versions(self_ptr self, int16_t version) {
         send_api_versions(self, fallback);
         return caf::none;
       }
-      return make_error(errc::malformed_response, describe_peer(link) + ": ApiVersions: "
-                                                    + (decoded ? "unsupported version" : decoded.error()));
+      return nonsense(link, "ApiVersions: " + (decoded ? std::string("unsupported version") : decoded.error()));
     }
     if (decoded->error_code != 0)
       return kafka_error(decoded->error_code, describe_peer(link) + " refused ApiVersions");
@@ -228,6 +236,7 @@ void start_connect(self_ptr self) {
   events.frame = [=](byte_buffer frame) { to_self(net_frame_atom::value, generation, std::move(frame)); };
   events.closed = [=](std::string reason) { to_self(net_down_atom::value, generation, std::move(reason)); };
   events.written = [=](uint64_t id) { to_self(net_sent_atom::value, generation, id); };
+  events.garbled = [=](std::string what) { to_self(net_junk_atom::value, generation, std::move(what)); };
   // Responses carry at most what a producer asks for; bound frames so a corrupt size cannot OOM.
   st.session = std::make_shared<tcp_session>(st.net->io(), std::move(events), size_t{256} << 20);
   st.session->connect(st.settings.host, st.settings.port, st.settings.connect_timeout);
@@ -427,8 +436,7 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
         return;
       auto id = protocol::correlation_id_of(frame);
       if (!id || st.in_flight.empty() || st.in_flight.front().correlation_id != *id) {
-        disconnect(self, make_error(errc::malformed_response,
-                                    describe_peer(st) + " answered with an unexpected correlation id"));
+        disconnect(self, nonsense(st, "a response with an unexpected correlation id"));
         return;
       }
       auto r = std::move(st.in_flight.front());
@@ -445,6 +453,10 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
       if (generation != st.generation)
         return;
       disconnect(self, make_error(errc::network_error, describe_peer(st) + ": " + reason));
+    },
+    [=](net_junk_atom, uint64_t generation, std::string& what) {
+      if (generation == self->state.generation)
+        disconnect(self, nonsense(self->state, what));
     },
     [=](net_sent_atom, uint64_t generation, uint64_t write_id) {
       auto& st = self->state;

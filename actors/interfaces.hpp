@@ -39,6 +39,7 @@ using net_up_atom = caf::atom_constant<caf::atom("net_up")>;
 using net_frame_atom = caf::atom_constant<caf::atom("net_frame")>;
 using net_down_atom = caf::atom_constant<caf::atom("net_down")>;
 using net_sent_atom = caf::atom_constant<caf::atom("net_sent")>;
+using net_junk_atom = caf::atom_constant<caf::atom("net_junk")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 
@@ -83,6 +84,7 @@ using connection_actor = caf::typed_actor<
   caf::reacts_to<net_frame_atom, uint64_t, protocol::byte_buffer>,
   caf::reacts_to<net_down_atom, uint64_t, std::string>,
   caf::reacts_to<net_sent_atom, uint64_t, uint64_t>,
+  caf::reacts_to<net_junk_atom, uint64_t, std::string>, // bytes that are no frames; the session closed
   // to itself
   caf::reacts_to<connect_atom>,
   caf::reacts_to<timeout_atom, uint64_t, int32_t>>;
