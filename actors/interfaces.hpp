@@ -128,7 +128,8 @@ using metadata_actor = caf::typed_actor<
   // (topic, partition, hint) -> the hinted leader's connection, now the partition's leader in the
   // cached view; an error when the hint names a broker nobody knows the address of
   caf::replies_to<leader_atom, std::string, int32_t, leader_hint>::with<connection_actor>,
-  caf::reacts_to<refresh_atom>>;
+  caf::reacts_to<refresh_atom>,
+  caf::reacts_to<expire_atom>>; // to itself: a wait's max.block.ms ran out
 
 // ---- Partitioning ------------------------------------------------------------------------------
 

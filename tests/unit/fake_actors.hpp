@@ -33,6 +33,7 @@ struct fake_log {
   std::vector<leader_hint> leader_hints;                    // KIP-951 hints the metadata actor got
   caf::actor hinted_leader;                                 // where the fake metadata sends them
   protocol::uuid topic_id;                                  // the id the fake metadata gives every topic
+  caf::error broker_error;          // when set, fake connections answer Metadata and InitProducerId with it
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -77,7 +78,9 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
   return {
     // Node 1 leads every partition not in log->leaders (node N listens on port 9091 + N); a topic
     // not in log->topics is unknown.
-    [=](protocol::metadata_request& req) {
+    [=](protocol::metadata_request& req) -> caf::result<protocol::metadata_response> {
+      if (log->broker_error)
+        return log->broker_error;
       ++log->metadata_requests;
       log->metadata_topics.emplace_back();
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{}))
@@ -105,7 +108,9 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
       return r;
     },
     // The n-th new producer id is n, at epoch log->new_producer_epoch.
-    [=](protocol::init_producer_id_request& req) {
+    [=](protocol::init_producer_id_request& req) -> caf::result<protocol::init_producer_id_response> {
+      if (log->broker_error)
+        return log->broker_error;
       log->identity_requests.push_back({req.producer_id, req.producer_epoch});
       return protocol::init_producer_id_response{0, 0, static_cast<int64_t>(log->identity_requests.size()),
                                                  log->new_producer_epoch, -1, -1};
@@ -151,6 +156,7 @@ inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, conn
       return caf::actor_cast<connection_actor>(log->hinted_leader);
     },
     [](refresh_atom) {},
+    [](expire_atom) {},
   };
 }
 
