@@ -148,10 +148,22 @@ caf::error timed_out(const metadata_state& st, const std::string& what, std::str
                                               + (why.empty() ? "." : ": " + why));
 }
 
-// Fails the waits whose max.block.ms ran out, with what the brokers said meanwhile.
+// Fails the waits whose max.block.ms ran out, with what the brokers said meanwhile. Producer ids
+// first: the producer actor explains a send that waited for both by its producer id.
 void expire_waiters(self_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
+  for (auto i = st.pid_waiters.begin(); i != st.pid_waiters.end();) {
+    if (i->second.deadline <= now) {
+      auto why = failures_since(st, i->second.since);
+      if (why.empty())
+        why = i->second.last_refusal;
+      i->second.promise.deliver(timed_out(st, "no producer id (InitProducerId) after", why));
+      i = st.pid_waiters.erase(i);
+    } else {
+      ++i;
+    }
+  }
   for (auto i = st.waiters.begin(); i != st.waiters.end();) {
     auto& list = i->second;
     for (auto w = list.begin(); w != list.end();) {
@@ -168,17 +180,6 @@ void expire_waiters(self_ptr self) {
       }
     }
     i = list.empty() ? st.waiters.erase(i) : std::next(i);
-  }
-  for (auto i = st.pid_waiters.begin(); i != st.pid_waiters.end();) {
-    if (i->second.deadline <= now) {
-      auto why = failures_since(st, i->second.since);
-      if (why.empty())
-        why = i->second.last_refusal;
-      i->second.promise.deliver(timed_out(st, "no producer id (InitProducerId) after", why));
-      i = st.pid_waiters.erase(i);
-    } else {
-      ++i;
-    }
   }
 }
 

@@ -16,6 +16,7 @@ namespace {
 struct answers {
   std::vector<caf::expected<topic_metadata>> topics;
   std::vector<caf::expected<producer_identity>> identities;
+  std::vector<std::string> order; // "topic" or "pid", as the answers arrived
 };
 
 // Asks the metadata actor as the producer actor does: with max.block.ms as its own request timeout.
@@ -24,13 +25,27 @@ caf::behavior asker(caf::event_based_actor* self, metadata_actor meta, caf::time
   return {
     [=](topic_atom, std::string& topic, bool stale) {
       self->request(meta, timeout, topic_atom::value, std::move(topic), stale)
-        .then([=](topic_metadata& md) { got->topics.emplace_back(std::move(md)); },
-              [=](caf::error& err) { got->topics.emplace_back(std::move(err)); });
+        .then(
+          [=](topic_metadata& md) {
+            got->topics.emplace_back(std::move(md));
+            got->order.push_back("topic");
+          },
+          [=](caf::error& err) {
+            got->topics.emplace_back(std::move(err));
+            got->order.push_back("topic");
+          });
     },
     [=](producer_id_atom) {
       self->request(meta, timeout, producer_id_atom::value, producer_identity{})
-        .then([=](producer_identity& id) { got->identities.emplace_back(id); },
-              [=](caf::error& err) { got->identities.emplace_back(std::move(err)); });
+        .then(
+          [=](producer_identity& id) {
+            got->identities.emplace_back(id);
+            got->order.push_back("pid");
+          },
+          [=](caf::error& err) {
+            got->identities.emplace_back(std::move(err));
+            got->order.push_back("pid");
+          });
     },
   };
 }
@@ -131,6 +146,18 @@ CAF_TEST(a producer id comes once the broker answers within max block ms) {
   CAF_REQUIRE_EQUAL(got->identities.size(), 1u);
   CAF_REQUIRE(got->identities[0].engaged());
   CAF_CHECK_EQUAL(got->identities[0]->id, 1);
+}
+
+// The producer actor explains a send that waited for both by its producer id: when both waits end
+// at once, that answer must come first, or the send fails for want of a topic without the cause.
+CAF_TEST(a producer id wait ends before a topic wait of the same moment) {
+  log->broker_error = make_error(errc::network_error, "broker -1 (127.0.0.1:9092): connection refused");
+  spawn({{"max.block.ms", "1000"}});
+  self->send(client, topic_atom::value, std::string{"t"}, false);
+  self->send(client, producer_id_atom::value);
+  consume_messages();
+  pass(990ms);
+  CAF_CHECK_EQUAL(got->order, (std::vector<std::string>{"pid", "topic"}));
 }
 
 // Once the broker answers, its earlier failure no longer explains anything: the topic is missing.
