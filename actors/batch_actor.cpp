@@ -379,7 +379,14 @@ void send(self_ptr self, closed_batch b) {
                                                          : r.error_message);
         on_failure(self, id, kafka_error(r.error_code, context));
       },
-      [=](caf::error& err) { on_failure(self, id, err); });
+      [=](caf::error& err) {
+        // A connection stops when its broker moves to another address (after answering what it
+        // held): a request that finds it gone is as retriable as a lost connection, after a refresh.
+        if (err == caf::sec::request_receiver_down)
+          err = make_error(errc::network_error,
+                           partition_name(self->state.settings) + ": its leader's connection is closed");
+        on_failure(self, id, err);
+      });
 }
 
 void maybe_send(self_ptr self) {
