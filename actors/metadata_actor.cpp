@@ -203,6 +203,11 @@ void know_broker(self_ptr self, int32_t node_id, const std::string& host, int32_
     return;
   st.addresses[node_id] = {host, port};
   st.failures.erase(node_id); // about the old address
+  if (auto old = st.connections.find(node_id); old != st.connections.end()) {
+    // One connection per address: the old one answers what it holds (retriable) and stops.
+    self->unlink_from(old->second);
+    self->send_exit(old->second, make_error(errc::network_error, "its address changed"));
+  }
   st.connections[node_id] = st.connect(self, settings_for(st.config, node_id, host, static_cast<uint16_t>(port)));
 }
 

@@ -34,6 +34,7 @@ struct fake_log {
   caf::actor hinted_leader;                                 // where the fake metadata sends them
   protocol::uuid topic_id;                                  // the id the fake metadata gives every topic
   caf::error broker_error;          // when set, fake connections answer Metadata and InitProducerId with it
+  std::map<int32_t, int32_t> ports; // a node's port in Metadata answers when not 9091 + N
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -76,8 +77,8 @@ fake_connections(std::shared_ptr<fake_log> log) {
 // Produce request from inside the actor; actor_cast it to connection_actor for the others.
 inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_ptr<fake_log> log) {
   return {
-    // Node 1 leads every partition not in log->leaders (node N listens on port 9091 + N); a topic
-    // not in log->topics is unknown.
+    // Node 1 leads every partition not in log->leaders (node N listens on port 9091 + N unless
+    // log->ports says otherwise); a topic not in log->topics is unknown.
     [=](protocol::metadata_request& req) -> caf::result<protocol::metadata_response> {
       if (log->broker_error)
         return log->broker_error;
@@ -90,7 +91,7 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
       for (auto& [_, node] : log->leaders)
         nodes.insert(node);
       for (auto node : nodes)
-        r.brokers.push_back({node, "127.0.0.1", 9091 + node, std::nullopt});
+        r.brokers.push_back({node, "127.0.0.1", log->ports.count(node) ? log->ports[node] : 9091 + node, std::nullopt});
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{})) {
         protocol::metadata_response::topic out;
         out.name = t.name;

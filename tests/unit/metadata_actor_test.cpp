@@ -17,6 +17,7 @@ struct answers {
   std::vector<caf::expected<topic_metadata>> topics;
   std::vector<caf::expected<producer_identity>> identities;
   std::vector<std::string> order; // "topic" or "pid", as the answers arrived
+  std::vector<caf::error> downs;  // exit reasons of the actors a watcher monitors
 };
 
 // Asks the metadata actor as the producer actor does: with max.block.ms as its own request timeout.
@@ -48,6 +49,13 @@ caf::behavior asker(caf::event_based_actor* self, metadata_actor meta, caf::time
           });
     },
   };
+}
+
+// Records why the watched actor exited.
+caf::behavior watcher(caf::event_based_actor* self, caf::actor watched, std::shared_ptr<answers> got) {
+  self->monitor(watched);
+  self->set_down_handler([=](caf::down_msg& msg) { got->downs.push_back(msg.reason); });
+  return {[](ok_atom) {}};
 }
 
 struct fixture : test_coordinator_fixture<> {
@@ -173,6 +181,30 @@ CAF_TEST(a broker that answers again is not blamed for a missing topic) {
   CAF_REQUIRE(!got->topics[0]);
   CAF_CHECK_EQUAL(text(got->topics[0].error()),
                   "Topic absent not present in metadata after 1000 ms: UNKNOWN_TOPIC_OR_PARTITION");
+}
+
+// A connection belongs to one address: when Metadata moves a broker, the connection to its old
+// address stops (and answers what it held, see the connection actor), rather than linger forever.
+CAF_TEST(a broker whose address changed has its old connection stopped) {
+  log->topics["t"] = 1;
+  spawn({});
+  self->send(client, topic_atom::value, std::string{"t"}, false);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(got->topics.size(), 1u);
+  CAF_REQUIRE_EQUAL(log->connections.size(), 2u); // the bootstrap address and node 1 at 9092
+  auto old = log->connections[1];
+  spawned.push_back(sys.spawn(watcher, old, got));
+  consume_messages();
+  log->ports[1] = 9999;
+  self->send(client, topic_atom::value, std::string{"t"}, true); // asked of node 1, which moved
+  consume_messages();
+  CAF_REQUIRE_EQUAL(got->topics.size(), 2u);
+  CAF_REQUIRE_EQUAL(log->connections.size(), 3u);
+  CAF_REQUIRE_EQUAL(got->downs.size(), 1u);
+  CAF_CHECK(has_code(got->downs[0], errc::network_error));
+  CAF_CHECK_EQUAL(text(got->downs[0]), "its address changed");
+  CAF_REQUIRE(got->topics[1].engaged());
+  CAF_CHECK(got->topics[1]->partitions.at(0).leader == caf::actor_cast<connection_actor>(log->connections[2]));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
