@@ -82,12 +82,7 @@ struct connection_state {
     reported_in_flight = now;
   }
 
-  ~connection_state() {
-    in_flight.clear();
-    report_in_flight();
-    if (session)
-      session->close();
-  }
+  ~connection_state();
 };
 
 namespace {
@@ -110,8 +105,8 @@ caf::error nonsense(const connection_state& st, const std::string& what) {
 
 void try_send(self_ptr self);
 
-void fail_everything(self_ptr self, const caf::error& err) {
-  auto& st = self->state;
+// Answers every request held (CAF 0.17 never answers a promise whose holder is gone).
+void fail_everything(connection_state& st, const caf::error& err) {
   auto in_flight = std::move(st.in_flight);
   auto pending = std::move(st.pending);
   auto queue = std::move(st.produce_queue);
@@ -149,7 +144,17 @@ void disconnect(self_ptr self, const caf::error& err) {
   auto capped = std::min<long long>(base, st.settings.reconnect_backoff_max.count());
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
   st.next_attempt = steady_clock::now() + milliseconds{static_cast<long long>(capped * jitter(st.random))};
-  fail_everything(self, err);
+  fail_everything(st, err);
+}
+
+// Why the actor stops, for what it still holds: the text of a cafka error (the metadata actor says
+// "its address changed"); any other reason comes from its linked parent, which only goes when the
+// producer does.
+caf::error stopping(const connection_state& st, const caf::error& reason) {
+  std::string why = "the producer is shutting down";
+  if (reason.category() == error_category && reason.context().match_elements<std::string>())
+    why = reason.context().get_as<std::string>(0);
+  return make_error(errc::network_error, "connection to " + describe_peer(st) + " closed: " + why);
 }
 
 void send_frame(self_ptr self, byte_buffer frame) {
@@ -407,9 +412,24 @@ caf::result<typename Request::response_type> enqueue(self_ptr self, Request req)
 
 } // namespace
 
+connection_state::~connection_state() {
+  // Killed: exit_reason::kill skips the exit handler, yet nothing held may go unanswered.
+  fail_everything(*this, make_error(errc::network_error,
+                                    "connection to " + describe_peer(*this) + " closed: its actor was killed"));
+  if (session)
+    session->close();
+}
+
 static connection_actor::behavior_type connection(self_ptr self, connection_settings settings, std::shared_ptr<network> net) {
   self->state.settings = std::move(settings);
   self->state.net = std::move(net);
+  // Stopped by the metadata actor, or by the exit of the producer it is linked to: answer first.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (msg.reason == caf::exit_reason::normal)
+      return; // as CAF's default: a normal exit of a linked actor is no reason to stop
+    fail_everything(self->state, stopping(self->state, msg.reason));
+    self->quit(msg.reason);
+  });
   return {
     [=](protocol::metadata_request& req) -> caf::result<protocol::metadata_response> {
       return enqueue(self, std::move(req));
