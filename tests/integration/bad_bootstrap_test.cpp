@@ -57,7 +57,7 @@ void check_failed_in_time(const outcome& out, const std::string& address) {
   CAF_CHECK_EQUAL(out.error.category(), error_category);
   CAF_CHECK_EQUAL(out.error.code(), static_cast<uint8_t>(errc::metadata_timeout));
   CAF_CHECK(contains(out.text, "broker -1 (" + address + ")"));
-  CAF_CHECK_GREATER_OR_EQUAL(out.took, max_block - milliseconds{100});
+  CAF_CHECK_GREATER_OR_EQUAL(out.took, max_block - milliseconds{250});
   CAF_CHECK_LESS(out.took, max_block + milliseconds{1500});
 }
 
