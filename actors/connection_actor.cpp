@@ -1,5 +1,7 @@
 #include "actors/connection_actor.hpp"
 
+#include "actors/request_window.hpp"
+
 #include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/framing.hpp"
@@ -66,6 +68,8 @@ struct connection_state {
   std::deque<queued_batch> produce_queue;
   std::deque<in_flight_request> in_flight;
   std::deque<std::pair<uint64_t, std::vector<queued_batch>>> awaiting_write; // acks=0
+  request_window window;
+  bool resume_scheduled = false; // a resume_atom is on its way for the end of a throttle
   int failures = 0;
   steady_clock::time_point next_attempt{};
   bool connect_scheduled = false;
@@ -101,6 +105,14 @@ caf::error nonsense(const connection_state& st, const std::string& what) {
   if (st.status != link_status::ready)
     return make_error(errc::network_error, describe_peer(st) + ": not a Kafka broker: " + what);
   return make_error(errc::malformed_response, describe_peer(st) + ": " + what);
+}
+
+// KIP-219: a response of a version that leaves throttling to the client holds this connection's
+// next requests back for its throttle_time_ms.
+template <class Request>
+void note_throttle(self_ptr self, int16_t version, int32_t throttle_time_ms) {
+  if (version >= Request::client_throttles_from)
+    self->state.window.throttle(steady_clock::now(), throttle_time_ms);
 }
 
 void try_send(self_ptr self);
@@ -199,6 +211,7 @@ void send_api_versions(self_ptr self, int16_t version) {
       }
       return nonsense(link, "ApiVersions: " + (decoded ? std::string("unsupported version") : decoded.error()));
     }
+    note_throttle<protocol::api_versions_request>(self, v, decoded->throttle_time_ms);
     if (decoded->error_code != 0)
       return kafka_error(decoded->error_code, describe_peer(link) + " refused ApiVersions");
     auto produce = protocol::negotiate_version<protocol::produce_request>(*decoded);
@@ -321,6 +334,7 @@ void send_produce(self_ptr self) {
         q.promise.deliver(err);
       return err;
     }
+    note_throttle<protocol::produce_request>(self, v, decoded->throttle_time_ms);
     for (auto& q : *batches) {
       const protocol::produce_response::partition* found = nullptr;
       for (auto& t : decoded->responses)
@@ -362,8 +376,17 @@ void try_send(self_ptr self) {
   }
   if (st.status != link_status::ready)
     return;
-  auto window = static_cast<size_t>(st.settings.max_in_flight);
-  while (!st.pending.empty() && st.in_flight.size() < window) {
+  auto now = steady_clock::now();
+  if (st.window.throttled(now)) {
+    // Everything waits, acks=0 Produce too, until the broker's throttle time passed.
+    if (!st.resume_scheduled && (!st.pending.empty() || !st.produce_queue.empty())) {
+      st.resume_scheduled = true;
+      self->delayed_send(self, duration_cast<milliseconds>(st.window.throttled_until() - now) + milliseconds{1},
+                         resume_atom::value);
+    }
+    return;
+  }
+  while (!st.pending.empty() && st.window.can_send(st.in_flight.size(), now)) {
     auto p = std::move(st.pending.front());
     st.pending.pop_front();
     auto v = st.versions.find(p.api);
@@ -378,7 +401,7 @@ void try_send(self_ptr self) {
     p.encode(frame, v->second, id, st.settings.client_id);
     send_tracked(self, {id, v->second, std::move(p.done)}, std::move(frame));
   }
-  while (!st.produce_queue.empty() && (st.settings.acks == 0 || st.in_flight.size() < window))
+  while (!st.produce_queue.empty() && (st.settings.acks == 0 || st.window.can_send(st.in_flight.size(), now)))
     send_produce(self);
 }
 
@@ -402,6 +425,7 @@ caf::result<typename Request::response_type> enqueue(self_ptr self, Request req)
       rp.deliver(err);
       return err;
     }
+    note_throttle<Request>(self, version, decoded->throttle_time_ms);
     rp.deliver(std::move(*decoded));
     return caf::none;
   };
@@ -423,6 +447,7 @@ connection_state::~connection_state() {
 static connection_actor::behavior_type connection(self_ptr self, connection_settings settings, std::shared_ptr<network> net) {
   self->state.settings = std::move(settings);
   self->state.net = std::move(net);
+  self->state.window = request_window{static_cast<size_t>(self->state.settings.max_in_flight)};
   // Stopped by the metadata actor, or by the exit of the producer it is linked to: answer first.
   self->set_exit_handler([=](caf::exit_msg& msg) {
     if (msg.reason == caf::exit_reason::normal)
@@ -487,6 +512,10 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
           q.promise.deliver(produce_result{}); // acks=0: offset unknown (-1)
         st.awaiting_write.pop_front();
       }
+      try_send(self);
+    },
+    [=](resume_atom) {
+      self->state.resume_scheduled = false;
       try_send(self);
     },
     [=](connect_atom) {

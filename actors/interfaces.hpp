@@ -42,6 +42,7 @@ using net_sent_atom = caf::atom_constant<caf::atom("net_sent")>;
 using net_junk_atom = caf::atom_constant<caf::atom("net_junk")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 // ---- Broker connections ------------------------------------------------------------------------
 
@@ -73,8 +74,9 @@ struct produce_result {
 };
 
 // One actor per broker: connects (Boost.Asio), negotiates versions (ApiVersions), pipelines up to
-// max.in.flight.requests.per.connection requests, coalesces the batches waiting for it into one
-// Produce request, and fails what is in flight as retriable when the connection drops.
+// max.in.flight.requests.per.connection requests (none while the broker throttles it, KIP-219),
+// coalesces the batches waiting for it into one Produce request, fails what is in flight as
+// retriable when the connection drops, and answers everything it holds before it stops.
 using connection_actor = caf::typed_actor<
   caf::replies_to<protocol::metadata_request>::with<protocol::metadata_response>,
   caf::replies_to<protocol::init_producer_id_request>::with<protocol::init_producer_id_response>,
@@ -87,6 +89,7 @@ using connection_actor = caf::typed_actor<
   caf::reacts_to<net_junk_atom, uint64_t, std::string>, // bytes that are no frames; the session closed
   // to itself
   caf::reacts_to<connect_atom>,
+  caf::reacts_to<resume_atom>, // a broker's throttle time (KIP-219) passed
   caf::reacts_to<timeout_atom, uint64_t, int32_t>>;
 
 // ---- Metadata ----------------------------------------------------------------------------------
