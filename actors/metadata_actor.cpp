@@ -16,7 +16,7 @@ using clock_type = steady_clock;
 struct topic_waiter {
   caf::typed_response_promise<topic_metadata> promise;
   clock_type::time_point since;
-  clock_type::time_point deadline;
+  clock_type::time_point deadline; // max.block.ms after since
 };
 
 struct cached_topic {
@@ -29,7 +29,7 @@ struct pid_waiter {
   caf::typed_response_promise<producer_identity> promise;
   producer_identity current;
   clock_type::time_point since;
-  clock_type::time_point deadline;
+  clock_type::time_point deadline; // answer_ahead before max.block.ms after since
   std::string last_refusal; // the last error a broker answered with (e.g. COORDINATOR_NOT_AVAILABLE)
 };
 
@@ -83,10 +83,12 @@ connection_settings settings_for(const producer_config& c, int32_t node_id, cons
 }
 
 // The producer actor waits for our answers with max.block.ms as its request timeout, started a
-// moment before the request got here. Waiters are answered this much earlier, so that our answer,
-// which says why, reaches it before its own timeout, which cannot. 20 ms was seen to lose that race
-// on a loaded 2-core machine (the delays of two actors' scheduling add up); 5% caps the margin for
-// small max.block.ms.
+// moment before the request got here: an answer at max.block.ms comes too late, and its own
+// timeout says only "request_timeout" (for a producer id) or "not present in metadata" (for a
+// topic). So a wait is answered this much earlier when we know better: always for a producer id,
+// and for a topic when brokers failed meanwhile. A topic that the brokers simply do not list still
+// waits the whole max.block.ms, as Java's producer does. 20 ms was seen to lose the race on a
+// loaded 2-core machine (two actors' scheduling delays add up); 5% caps it for small max.block.ms.
 milliseconds answer_ahead(milliseconds max_block) {
   return std::min(max_block / 20, milliseconds{100});
 }
@@ -150,11 +152,13 @@ caf::error timed_out(const metadata_state& st, const std::string& what, std::str
                                               + (why.empty() ? "." : ": " + why));
 }
 
-// Fails the waits whose max.block.ms ran out, with what the brokers said meanwhile. Producer ids
-// first: the producer actor explains a send that waited for both by its producer id.
+// Fails the waits whose max.block.ms ran out (see answer_ahead), with what the brokers said
+// meanwhile. Producer ids first: the producer actor explains a send that waited for both by its
+// producer id.
 void expire_waiters(self_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
+  auto ahead = answer_ahead(st.config.max_block);
   for (auto i = st.pid_waiters.begin(); i != st.pid_waiters.end();) {
     if (i->second.deadline <= now) {
       auto why = failures_since(st, i->second.since);
@@ -169,11 +173,11 @@ void expire_waiters(self_ptr self) {
   for (auto i = st.waiters.begin(); i != st.waiters.end();) {
     auto& list = i->second;
     for (auto w = list.begin(); w != list.end();) {
-      if (w->deadline <= now) {
+      auto brokers = failures_since(st, w->since);
+      if (w->deadline <= now || (!brokers.empty() && w->deadline - ahead <= now)) {
         std::string why;
         if (auto c = st.topics.find(i->first); c != st.topics.end() && c->second.error_code != 0)
           why = protocol::error_info(c->second.error_code).name;
-        auto brokers = failures_since(st, w->since);
         why += (why.empty() || brokers.empty() ? "" : "; ") + brokers;
         w->promise.deliver(timed_out(st, "Topic " + i->first + " not present in metadata after", why));
         w = list.erase(w);
@@ -437,8 +441,9 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
         return c->second.metadata;
       auto rp = self->make_response_promise<topic_metadata>();
       auto now = self->clock().now();
-      auto deadline = now + s.config.max_block - answer_ahead(s.config.max_block);
+      auto deadline = now + s.config.max_block;
       s.waiters[topic].push_back({rp, now, deadline});
+      expire_at(self, deadline - answer_ahead(s.config.max_block)); // if brokers failed by then
       expire_at(self, deadline);
       fetch(self);
       return rp;
