@@ -734,6 +734,10 @@ void on_produced(self_ptr self, uint64_t id, produce_result& r) {
 }
 
 void on_produce_failed(self_ptr self, uint64_t id, caf::error& err) {
+  // A connection stops when its broker moves to another address (after answering what it held): a
+  // request that finds it gone is as retriable as a lost connection, after a refresh.
+  if (err == caf::sec::request_receiver_down)
+    err = make_error(errc::network_error, partition_name(self->state.settings) + ": its leader's connection is closed");
   on_failure(self, id, err);
 }
 

@@ -1,5 +1,7 @@
 #include "actors/connection_actor.hpp"
 
+#include "actors/request_window.hpp"
+
 #include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/framing.hpp"
@@ -66,6 +68,8 @@ struct connection_state {
   std::deque<queued_batch> produce_queue;
   std::deque<in_flight_request> in_flight;
   std::deque<std::pair<uint64_t, std::vector<queued_batch>>> awaiting_write; // acks=0
+  request_window window;
+  bool resume_scheduled = false; // a resume_atom is on its way for the end of a throttle
   int failures = 0;
   steady_clock::time_point next_attempt{};
   bool connect_scheduled = false;
@@ -82,12 +86,7 @@ struct connection_state {
     reported_in_flight = now;
   }
 
-  ~connection_state() {
-    in_flight.clear();
-    report_in_flight();
-    if (session)
-      session->close();
-  }
+  ~connection_state();
 };
 
 namespace {
@@ -99,10 +98,27 @@ std::string describe_peer(const connection_state& st) {
          + std::to_string(st.settings.port) + ")";
 }
 
+// Bytes that make no sense. Before ApiVersions was answered, the peer is taken for something other
+// than a Kafka broker (a web server, a TLS port): a network error like a refused connection, retried
+// until the caller's deadline. Afterwards, a broker's stream broke.
+caf::error nonsense(const connection_state& st, const std::string& what) {
+  if (st.status != link_status::ready)
+    return make_error(errc::network_error, describe_peer(st) + ": not a Kafka broker: " + what);
+  return make_error(errc::malformed_response, describe_peer(st) + ": " + what);
+}
+
+// KIP-219: a response of a version that leaves throttling to the client holds this connection's
+// next requests back for its throttle_time_ms.
+template <class Request>
+void note_throttle(self_ptr self, int16_t version, int32_t throttle_time_ms) {
+  if (version >= Request::client_throttles_from)
+    self->state.window.throttle(steady_clock::now(), throttle_time_ms);
+}
+
 void try_send(self_ptr self);
 
-void fail_everything(self_ptr self, const caf::error& err) {
-  auto& st = self->state;
+// Answers every request held (CAF 0.17 never answers a promise whose holder is gone).
+void fail_everything(connection_state& st, const caf::error& err) {
   auto in_flight = std::move(st.in_flight);
   auto pending = std::move(st.pending);
   auto queue = std::move(st.produce_queue);
@@ -140,7 +156,17 @@ void disconnect(self_ptr self, const caf::error& err) {
   auto capped = std::min<long long>(base, st.settings.reconnect_backoff_max.count());
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
   st.next_attempt = steady_clock::now() + milliseconds{static_cast<long long>(capped * jitter(st.random))};
-  fail_everything(self, err);
+  fail_everything(st, err);
+}
+
+// Why the actor stops, for what it still holds: the text of a cafka error (the metadata actor says
+// "its address changed"); any other reason comes from its linked parent, which only goes when the
+// producer does.
+caf::error stopping(const connection_state& st, const caf::error& reason) {
+  std::string why = "the producer is shutting down";
+  if (reason.category() == error_category && reason.context().match_elements<std::string>())
+    why = reason.context().get_as<std::string>(0);
+  return make_error(errc::network_error, "connection to " + describe_peer(st) + " closed: " + why);
 }
 
 void send_frame(self_ptr self, byte_buffer frame) {
@@ -183,9 +209,9 @@ void send_api_versions(self_ptr self, int16_t version) {
         send_api_versions(self, fallback);
         return caf::none;
       }
-      return make_error(errc::malformed_response, describe_peer(link) + ": ApiVersions: "
-                                                    + (decoded ? "unsupported version" : decoded.error()));
+      return nonsense(link, "ApiVersions: " + (decoded ? std::string("unsupported version") : decoded.error()));
     }
+    note_throttle<protocol::api_versions_request>(self, v, decoded->throttle_time_ms);
     if (decoded->error_code != 0)
       return kafka_error(decoded->error_code, describe_peer(link) + " refused ApiVersions");
     auto produce = protocol::negotiate_version<protocol::produce_request>(*decoded);
@@ -228,6 +254,7 @@ void start_connect(self_ptr self) {
   events.frame = [=](byte_buffer frame) { to_self(net_frame_atom::value, generation, std::move(frame)); };
   events.closed = [=](std::string reason) { to_self(net_down_atom::value, generation, std::move(reason)); };
   events.written = [=](uint64_t id) { to_self(net_sent_atom::value, generation, id); };
+  events.garbled = [=](std::string what) { to_self(net_junk_atom::value, generation, std::move(what)); };
   // Responses carry at most what a producer asks for; bound frames so a corrupt size cannot OOM.
   st.session = std::make_shared<tcp_session>(st.net->io(), std::move(events), size_t{256} << 20);
   st.session->connect(st.settings.host, st.settings.port, st.settings.connect_timeout);
@@ -307,6 +334,7 @@ void send_produce(self_ptr self) {
         q.promise.deliver(err);
       return err;
     }
+    note_throttle<protocol::produce_request>(self, v, decoded->throttle_time_ms);
     for (auto& q : *batches) {
       const protocol::produce_response::partition* found = nullptr;
       for (auto& t : decoded->responses)
@@ -348,8 +376,17 @@ void try_send(self_ptr self) {
   }
   if (st.status != link_status::ready)
     return;
-  auto window = static_cast<size_t>(st.settings.max_in_flight);
-  while (!st.pending.empty() && st.in_flight.size() < window) {
+  auto now = steady_clock::now();
+  if (st.window.throttled(now)) {
+    // Everything waits, acks=0 Produce too, until the broker's throttle time passed.
+    if (!st.resume_scheduled && (!st.pending.empty() || !st.produce_queue.empty())) {
+      st.resume_scheduled = true;
+      self->delayed_send(self, duration_cast<milliseconds>(st.window.throttled_until() - now) + milliseconds{1},
+                         resume_atom::value);
+    }
+    return;
+  }
+  while (!st.pending.empty() && st.window.can_send(st.in_flight.size(), now)) {
     auto p = std::move(st.pending.front());
     st.pending.pop_front();
     auto v = st.versions.find(p.api);
@@ -364,7 +401,7 @@ void try_send(self_ptr self) {
     p.encode(frame, v->second, id, st.settings.client_id);
     send_tracked(self, {id, v->second, std::move(p.done)}, std::move(frame));
   }
-  while (!st.produce_queue.empty() && (st.settings.acks == 0 || st.in_flight.size() < window))
+  while (!st.produce_queue.empty() && (st.settings.acks == 0 || st.window.can_send(st.in_flight.size(), now)))
     send_produce(self);
 }
 
@@ -388,6 +425,7 @@ caf::result<typename Request::response_type> enqueue(self_ptr self, Request req)
       rp.deliver(err);
       return err;
     }
+    note_throttle<Request>(self, version, decoded->throttle_time_ms);
     rp.deliver(std::move(*decoded));
     return caf::none;
   };
@@ -398,9 +436,25 @@ caf::result<typename Request::response_type> enqueue(self_ptr self, Request req)
 
 } // namespace
 
+connection_state::~connection_state() {
+  // Killed: exit_reason::kill skips the exit handler, yet nothing held may go unanswered.
+  fail_everything(*this, make_error(errc::network_error,
+                                    "connection to " + describe_peer(*this) + " closed: its actor was killed"));
+  if (session)
+    session->close();
+}
+
 static connection_actor::behavior_type connection(self_ptr self, connection_settings settings, std::shared_ptr<network> net) {
   self->state.settings = std::move(settings);
   self->state.net = std::move(net);
+  self->state.window = request_window{static_cast<size_t>(self->state.settings.max_in_flight)};
+  // Stopped by the metadata actor, or by the exit of the producer it is linked to: answer first.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (msg.reason == caf::exit_reason::normal)
+      return; // as CAF's default: a normal exit of a linked actor is no reason to stop
+    fail_everything(self->state, stopping(self->state, msg.reason));
+    self->quit(msg.reason);
+  });
   return {
     [=](protocol::metadata_request& req) -> caf::result<protocol::metadata_response> {
       return enqueue(self, std::move(req));
@@ -427,8 +481,7 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
         return;
       auto id = protocol::correlation_id_of(frame);
       if (!id || st.in_flight.empty() || st.in_flight.front().correlation_id != *id) {
-        disconnect(self, make_error(errc::malformed_response,
-                                    describe_peer(st) + " answered with an unexpected correlation id"));
+        disconnect(self, nonsense(st, "a response with an unexpected correlation id"));
         return;
       }
       auto r = std::move(st.in_flight.front());
@@ -446,6 +499,10 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
         return;
       disconnect(self, make_error(errc::network_error, describe_peer(st) + ": " + reason));
     },
+    [=](net_junk_atom, uint64_t generation, std::string& what) {
+      if (generation == self->state.generation)
+        disconnect(self, nonsense(self->state, what));
+    },
     [=](net_sent_atom, uint64_t generation, uint64_t write_id) {
       auto& st = self->state;
       if (generation != st.generation)
@@ -455,6 +512,10 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
           q.promise.deliver(produce_result{}); // acks=0: offset unknown (-1)
         st.awaiting_write.pop_front();
       }
+      try_send(self);
+    },
+    [=](resume_atom) {
+      self->state.resume_scheduled = false;
       try_send(self);
     },
     [=](connect_atom) {

@@ -40,8 +40,10 @@ using net_up_atom = caf::atom_constant<caf::atom("net_up")>;
 using net_frame_atom = caf::atom_constant<caf::atom("net_frame")>;
 using net_down_atom = caf::atom_constant<caf::atom("net_down")>;
 using net_sent_atom = caf::atom_constant<caf::atom("net_sent")>;
+using net_junk_atom = caf::atom_constant<caf::atom("net_junk")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 // ---- Broker connections ------------------------------------------------------------------------
 
@@ -73,8 +75,9 @@ struct produce_result {
 };
 
 // One actor per broker: connects (Boost.Asio), negotiates versions (ApiVersions), pipelines up to
-// max.in.flight.requests.per.connection requests, coalesces the batches waiting for it into one
-// Produce request, and fails what is in flight as retriable when the connection drops.
+// max.in.flight.requests.per.connection requests (none while the broker throttles it, KIP-219),
+// coalesces the batches waiting for it into one Produce request, fails what is in flight as
+// retriable when the connection drops, and answers everything it holds before it stops.
 using connection_actor = caf::typed_actor<
   caf::replies_to<protocol::metadata_request>::with<protocol::metadata_response>,
   caf::replies_to<protocol::init_producer_id_request>::with<protocol::init_producer_id_response>,
@@ -84,8 +87,10 @@ using connection_actor = caf::typed_actor<
   caf::reacts_to<net_frame_atom, uint64_t, protocol::byte_buffer>,
   caf::reacts_to<net_down_atom, uint64_t, std::string>,
   caf::reacts_to<net_sent_atom, uint64_t, uint64_t>,
+  caf::reacts_to<net_junk_atom, uint64_t, std::string>, // bytes that are no frames; the session closed
   // to itself
   caf::reacts_to<connect_atom>,
+  caf::reacts_to<resume_atom>, // a broker's throttle time (KIP-219) passed
   caf::reacts_to<timeout_atom, uint64_t, int32_t>>;
 
 // ---- Metadata ----------------------------------------------------------------------------------
@@ -127,7 +132,8 @@ using metadata_actor = caf::typed_actor<
   // (topic, partition, hint) -> the hinted leader's connection, now the partition's leader in the
   // cached view; an error when the hint names a broker nobody knows the address of
   caf::replies_to<leader_atom, std::string, int32_t, leader_hint>::with<connection_actor>,
-  caf::reacts_to<refresh_atom>>;
+  caf::reacts_to<refresh_atom>,
+  caf::reacts_to<expire_atom>>; // to itself: a wait's max.block.ms ran out
 
 // ---- Partitioning ------------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ using clock_type = steady_clock;
 
 struct topic_waiter {
   caf::typed_response_promise<topic_metadata> promise;
-  clock_type::time_point deadline;
+  clock_type::time_point since;
+  clock_type::time_point deadline; // max.block.ms after since
 };
 
 struct cached_topic {
@@ -27,7 +28,15 @@ struct cached_topic {
 struct pid_waiter {
   caf::typed_response_promise<producer_identity> promise;
   producer_identity current;
-  int attempts = 0;
+  clock_type::time_point since;
+  clock_type::time_point deadline; // max.block.ms after since
+  std::string last_refusal; // the last error a broker answered with (e.g. COORDINATOR_NOT_AVAILABLE)
+};
+
+// Why a broker's last request failed ("broker -1 (127.0.0.1:1): connection refused"), and when.
+struct broker_failure {
+  std::string why;
+  clock_type::time_point at;
 };
 
 } // namespace
@@ -44,8 +53,10 @@ struct metadata_state {
   bool fetch_again = false;
   bool refresh_scheduled = false;
   size_t rotation = 0;
-  std::string last_fetch_error;
-  std::vector<pid_waiter> pid_retries;
+  std::map<int32_t, broker_failure> failures; // broker node id -> its last failure; gone once it answers
+  uint64_t next_pid_waiter = 0;
+  std::map<uint64_t, pid_waiter> pid_waiters;
+  std::vector<uint64_t> pid_retries; // waiters whose last attempt failed: asked again on the next tick
   metadata_listener listener;
 
   static inline const char* name = "cafka.metadata";
@@ -71,14 +82,40 @@ connection_settings settings_for(const producer_config& c, int32_t node_id, cons
   return s;
 }
 
-// Known brokers first (round robin), bootstrap addresses until one answered.
-connection_actor pick_connection(self_ptr self) {
+// Known brokers first (round robin), bootstrap addresses until one answered; with its node id.
+std::pair<int32_t, connection_actor> pick_connection(self_ptr self) {
   auto& st = self->state;
-  std::vector<connection_actor> brokers, bootstrap;
+  std::vector<std::pair<int32_t, connection_actor>> brokers, bootstrap;
   for (auto& [id, conn] : st.connections)
-    (id >= 0 ? brokers : bootstrap).push_back(conn);
+    (id >= 0 ? brokers : bootstrap).emplace_back(id, conn);
   auto& from = brokers.empty() ? bootstrap : brokers;
   return from[st.rotation++ % from.size()];
+}
+
+// Remembers why a request to a broker failed. The connection's errors name the broker and the
+// cause; anything else (the connection actor gone, say) gets the broker's id in front.
+void note_failure(self_ptr self, int32_t node_id, const caf::error& err) {
+  std::string why;
+  if (err.category() == error_category && err.context().match_elements<std::string>())
+    why = err.context().get_as<std::string>(0);
+  else
+    why = "broker " + std::to_string(node_id) + ": " + self->system().render(err);
+  self->state.failures[node_id] = {std::move(why), self->clock().now()};
+}
+
+// The brokers' failures since a wait began, "; "-separated: why nobody answered.
+std::string failures_since(const metadata_state& st, clock_type::time_point since) {
+  std::string out;
+  for (auto& [_, f] : st.failures)
+    if (f.at >= since)
+      out += (out.empty() ? "" : "; ") + f.why;
+  return out;
+}
+
+// Schedules the expiry of a wait that ends at `deadline`.
+void expire_at(self_ptr self, clock_type::time_point deadline) {
+  auto due = std::max(deadline - self->clock().now(), clock_type::duration::zero());
+  self->delayed_send(self, duration_cast<milliseconds>(due) + milliseconds{1}, expire_atom::value);
 }
 
 bool complete(const topic_metadata& md) {
@@ -98,18 +135,38 @@ void schedule_refresh(self_ptr self) {
   self->delayed_send(self, st.config.retry_backoff, refresh_atom::value);
 }
 
+// "<what> after N ms: <why>", or "<what> after N ms." when nothing said why.
+caf::error timed_out(const metadata_state& st, const std::string& what, std::string why) {
+  return make_error(errc::metadata_timeout, what + " " + std::to_string(st.config.max_block.count()) + " ms"
+                                              + (why.empty() ? "." : ": " + why));
+}
+
+// Fails the waits whose max.block.ms ran out, with what the brokers said meanwhile (the producer
+// actor asks without a timeout of its own: this is the answer it waits for).
 void expire_waiters(self_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
+  for (auto i = st.pid_waiters.begin(); i != st.pid_waiters.end();) {
+    if (i->second.deadline <= now) {
+      auto why = failures_since(st, i->second.since);
+      if (why.empty())
+        why = i->second.last_refusal;
+      i->second.promise.deliver(timed_out(st, "no producer id (InitProducerId) after", why));
+      i = st.pid_waiters.erase(i);
+    } else {
+      ++i;
+    }
+  }
   for (auto i = st.waiters.begin(); i != st.waiters.end();) {
     auto& list = i->second;
     for (auto w = list.begin(); w != list.end();) {
+      auto brokers = failures_since(st, w->since);
       if (w->deadline <= now) {
-        std::string why = "Topic " + i->first + " not present in metadata after "
-                          + std::to_string(st.config.max_block.count()) + " ms.";
-        if (!st.last_fetch_error.empty())
-          why += " Last error: " + st.last_fetch_error;
-        w->promise.deliver(make_error(errc::metadata_timeout, why));
+        std::string why;
+        if (auto c = st.topics.find(i->first); c != st.topics.end() && c->second.error_code != 0)
+          why = protocol::error_info(c->second.error_code).name;
+        why += (why.empty() || brokers.empty() ? "" : "; ") + brokers;
+        w->promise.deliver(timed_out(st, "Topic " + i->first + " not present in metadata after", why));
         w = list.erase(w);
       } else {
         ++w;
@@ -138,6 +195,12 @@ void know_broker(self_ptr self, int32_t node_id, const std::string& host, int32_
   if (known != st.addresses.end() && known->second == std::make_pair(host, port))
     return;
   st.addresses[node_id] = {host, port};
+  st.failures.erase(node_id); // about the old address
+  if (auto old = st.connections.find(node_id); old != st.connections.end()) {
+    // One connection per address: the old one answers what it holds (retriable) and stops.
+    self->unlink_from(old->second);
+    self->send_exit(old->second, make_error(errc::network_error, "its address changed"));
+  }
   st.connections[node_id] = st.connect(self, settings_for(st.config, node_id, host, static_cast<uint16_t>(port)));
 }
 
@@ -176,8 +239,6 @@ void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
     }
     if (!dense)
       c.metadata.partitions.clear();
-    if (t.error_code != 0)
-      st.last_fetch_error = std::string(protocol::error_info(t.error_code).name) + " for " + *t.name;
     auto& cached = st.topics[*t.name];
     bool moved = st.listener && t.error_code == 0 && complete(c.metadata) && cached.error_code == 0
                  && complete(cached.metadata) && leaders_moved(cached.metadata, c.metadata);
@@ -259,12 +320,13 @@ void fetch(self_ptr self) {
   req.topics.emplace();
   for (auto& n : names)
     req.topics->push_back({{}, n});
-  auto conn = pick_connection(self);
+  auto [node_id, conn] = pick_connection(self);
   self->request(conn, st.config.request_timeout + seconds{1}, std::move(req))
     .then(
       [=](protocol::metadata_response& resp) {
         auto& s = self->state;
         s.fetching = false;
+        s.failures.erase(node_id);
         apply_metadata(self, resp);
         answer_waiters(self);
         expire_waiters(self);
@@ -276,38 +338,61 @@ void fetch(self_ptr self) {
       [=](caf::error& err) {
         auto& s = self->state;
         s.fetching = false;
-        s.last_fetch_error = self->system().render(err);
+        note_failure(self, node_id, err);
         expire_waiters(self);
         if (!s.waiters.empty() || s.fetch_again)
           schedule_refresh(self);
       });
 }
 
-void init_producer_id(self_ptr self, pid_waiter w) {
+// A retriable failure waits for the next refresh tick (retry.backoff.ms) rather than spin, until
+// the waiter's max.block.ms runs out (expire_waiters); any other fails the waiter now.
+void retry_or_fail(self_ptr self, uint64_t waiter, const caf::error& err) {
   auto& st = self->state;
+  auto w = st.pid_waiters.find(waiter);
+  if (w == st.pid_waiters.end())
+    return; // expired meanwhile
+  if (!is_retriable(err)) {
+    w->second.promise.deliver(err);
+    st.pid_waiters.erase(w);
+    return;
+  }
+  st.pid_retries.push_back(waiter);
+  schedule_refresh(self);
+}
+
+void init_producer_id(self_ptr self, uint64_t waiter) {
+  auto& st = self->state;
+  auto w = st.pid_waiters.find(waiter);
+  if (w == st.pid_waiters.end())
+    return;
   protocol::init_producer_id_request req;
   req.transaction_timeout_ms = INT32_MAX;
-  req.producer_id = w.current.id;
-  req.producer_epoch = w.current.epoch;
-  // Retriable failures wait for the next refresh tick (retry.backoff.ms) rather than spin.
-  auto retry_or_fail = [self](pid_waiter& waiter, const caf::error& err) {
-    if (is_retriable(err) && ++waiter.attempts < 30) {
-      self->state.pid_retries.push_back(std::move(waiter));
-      schedule_refresh(self);
-      return;
-    }
-    waiter.promise.deliver(err);
-  };
-  self->request(pick_connection(self), st.config.request_timeout + seconds{1}, std::move(req))
+  req.producer_id = w->second.current.id;
+  req.producer_epoch = w->second.current.epoch;
+  auto [node_id, conn] = pick_connection(self);
+  self->request(conn, st.config.request_timeout + seconds{1}, std::move(req))
     .then(
-      [=](protocol::init_producer_id_response& resp) mutable {
-        if (resp.error_code != 0)
-          retry_or_fail(w, kafka_error(resp.error_code, "InitProducerId: "
-                                                          + std::string(protocol::error_info(resp.error_code).message)));
-        else
-          w.promise.deliver(producer_identity{resp.producer_id, resp.producer_epoch});
+      [=](protocol::init_producer_id_response& resp) {
+        auto& s = self->state;
+        s.failures.erase(node_id);
+        auto answered = s.pid_waiters.find(waiter);
+        if (answered == s.pid_waiters.end())
+          return; // expired meanwhile
+        if (resp.error_code != 0) {
+          auto refusal = kafka_error(resp.error_code, "InitProducerId: "
+                                                        + std::string(protocol::error_info(resp.error_code).message));
+          answered->second.last_refusal = self->system().render(refusal);
+          retry_or_fail(self, waiter, refusal);
+          return;
+        }
+        answered->second.promise.deliver(producer_identity{resp.producer_id, resp.producer_epoch});
+        s.pid_waiters.erase(answered);
       },
-      [=](caf::error& err) mutable { retry_or_fail(w, err); });
+      [=](caf::error& err) {
+        note_failure(self, node_id, err);
+        retry_or_fail(self, waiter, err);
+      });
 }
 
 } // namespace
@@ -342,13 +427,22 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
           && self->clock().now() - c->second.fetched_at < s.config.metadata_max_age)
         return c->second.metadata;
       auto rp = self->make_response_promise<topic_metadata>();
-      s.waiters[topic].push_back({rp, self->clock().now() + s.config.max_block});
+      auto now = self->clock().now();
+      auto deadline = now + s.config.max_block;
+      s.waiters[topic].push_back({rp, now, deadline});
+      expire_at(self, deadline);
       fetch(self);
       return rp;
     },
     [=](producer_id_atom, producer_identity current) -> caf::result<producer_identity> {
+      auto& s = self->state;
       auto rp = self->make_response_promise<producer_identity>();
-      init_producer_id(self, pid_waiter{rp, current, 0});
+      auto now = self->clock().now();
+      auto deadline = now + s.config.max_block;
+      auto id = s.next_pid_waiter++;
+      s.pid_waiters[id] = pid_waiter{rp, current, now, deadline, {}};
+      expire_at(self, deadline);
+      init_producer_id(self, id);
       return rp;
     },
     [=](leader_atom, std::string& topic, int32_t partition, leader_hint& hint) -> caf::result<connection_actor> {
@@ -365,9 +459,10 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
         fetch(self);
       auto retries = std::move(s.pid_retries);
       s.pid_retries.clear();
-      for (auto& w : retries)
-        init_producer_id(self, std::move(w));
+      for (auto w : retries)
+        init_producer_id(self, w);
     },
+    [=](expire_atom) { expire_waiters(self); },
   };
 }
 

@@ -1,9 +1,23 @@
 #include "actors/network.hpp"
 
+#include <cctype>
+
 namespace cafka {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+namespace {
+
+// An error as the end of a sentence that already names the peer: "connection refused".
+std::string cause(const boost::system::error_code& ec) {
+  auto text = ec.message();
+  if (!text.empty())
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+} // namespace
 
 network::network() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {
 }
@@ -34,30 +48,30 @@ void tcp_session::start_connect(std::string host, uint16_t port, std::chrono::mi
   });
   resolver_.async_resolve(
     host, std::to_string(port),
-    [self = shared_from_this(), host, port](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+    [self = shared_from_this(), host](const boost::system::error_code& ec, tcp::resolver::results_type results) {
       if (self->closed_)
         return;
       if (ec) {
-        self->fail("cannot resolve " + host + ": " + ec.message());
+        self->fail(ec == asio::error::host_not_found ? "host not found (" + host + ")"
+                                                     : "cannot resolve " + host + ": " + cause(ec));
         return;
       }
-      asio::async_connect(self->socket_, results,
-                          [self, host, port](const boost::system::error_code& cec, const tcp::endpoint&) {
-                            if (self->closed_)
-                              return;
-                            if (cec) {
-                              self->fail("cannot connect to " + host + ":" + std::to_string(port) + ": "
-                                         + cec.message());
-                              return;
-                            }
-                            self->connected_ = true;
-                            self->connect_timer_.cancel();
-                            boost::system::error_code ignored;
-                            self->socket_.set_option(tcp::no_delay(true), ignored);
-                            self->events_.connected();
-                            self->start_read();
-                            self->start_write();
-                          });
+      // The owner names host and port: the reason is only what went wrong ("connection refused").
+      asio::async_connect(self->socket_, results, [self](const boost::system::error_code& cec, const tcp::endpoint&) {
+        if (self->closed_)
+          return;
+        if (cec) {
+          self->fail(cause(cec));
+          return;
+        }
+        self->connected_ = true;
+        self->connect_timer_.cancel();
+        boost::system::error_code ignored;
+        self->socket_.set_option(tcp::no_delay(true), ignored);
+        self->events_.connected();
+        self->start_read();
+        self->start_write();
+      });
     });
 }
 
@@ -67,7 +81,7 @@ void tcp_session::start_read() {
     if (self->closed_)
       return;
     if (ec) {
-      self->fail(ec == asio::error::eof ? "the broker closed the connection" : ec.message());
+      self->fail(ec == asio::error::eof ? "the broker closed the connection" : cause(ec));
       return;
     }
     self->frames_.feed(protocol::byte_span{self->read_buffer_.data(), n});
@@ -75,7 +89,8 @@ void tcp_session::start_read() {
     while (self->frames_.next(frame))
       self->events_.frame(std::move(frame));
     if (!self->frames_.error().empty()) {
-      self->fail(self->frames_.error());
+      self->shut();
+      self->events_.garbled(self->frames_.error());
       return;
     }
     self->start_read();
@@ -108,7 +123,7 @@ void tcp_session::start_write() {
     if (self->closed_)
       return;
     if (ec) {
-      self->fail("write failed: " + ec.message());
+      self->fail("write failed: " + cause(ec));
       return;
     }
     self->writing_.clear();
@@ -120,23 +135,22 @@ void tcp_session::start_write() {
 void tcp_session::fail(const std::string& reason) {
   if (closed_)
     return;
+  shut();
+  events_.closed(reason);
+}
+
+void tcp_session::shut() {
   closed_ = true;
   boost::system::error_code ignored;
   connect_timer_.cancel();
   resolver_.cancel();
   socket_.close(ignored);
-  events_.closed(reason);
 }
 
 void tcp_session::close() {
   asio::post(io_, [self = shared_from_this()] {
-    if (self->closed_)
-      return;
-    self->closed_ = true;
-    boost::system::error_code ignored;
-    self->connect_timer_.cancel();
-    self->resolver_.cancel();
-    self->socket_.close(ignored);
+    if (!self->closed_)
+      self->shut();
   });
 }
 

@@ -37,6 +37,7 @@ struct session_events {
   std::function<void()> connected;
   std::function<void(protocol::byte_buffer frame)> frame; // one whole response, size prefix removed
   std::function<void(std::string reason)> closed;         // by the peer or an error, not by close()
+  std::function<void(std::string what)> garbled;          // the peer sent bytes that are no frames; closed
   std::function<void(uint64_t write_id)> written;         // every write up to write_id is on the wire
 };
 
@@ -54,6 +55,7 @@ private:
   void start_read();
   void start_write();
   void fail(const std::string& reason);
+  void shut();
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::socket socket_;

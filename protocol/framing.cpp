@@ -1,8 +1,32 @@
 #include "protocol/framing.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 namespace cafka::protocol {
+
+namespace {
+
+// A size prefix no response can have, with its four bytes as text: a peer that is no Kafka broker
+// shows itself so ("HTTP" from a web server, "\x15\x03\x01\x00" from a TLS one).
+std::string impossible_size(byte_span prefix, int32_t size, size_t max_frame_size) {
+  std::string shown;
+  for (auto b : prefix) {
+    if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
+      shown += static_cast<char>(b);
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", b);
+      shown += hex;
+    }
+  }
+  std::string out = "a frame of " + std::to_string(size) + " bytes (\"" + shown + "\"), ";
+  if (size < 4)
+    return out + "too short for a correlation id";
+  return out + "more than the " + std::to_string(max_frame_size) + " a response may have";
+}
+
+} // namespace
 
 bool frame_assembler::feed(byte_span bytes) {
   if (!error_.empty())
@@ -22,10 +46,11 @@ bool frame_assembler::feed(byte_span bytes) {
 bool frame_assembler::next(byte_buffer& frame) {
   if (!error_.empty() || buffer_.size() - read_pos_ < 4)
     return false;
-  reader r{byte_span{buffer_}.subspan(read_pos_, 4)};
+  auto prefix = byte_span{buffer_}.subspan(read_pos_, 4);
+  reader r{prefix};
   int32_t size = r.i32();
   if (size < 4 || static_cast<size_t>(size) > max_frame_size_) {
-    error_ = "invalid response frame size " + std::to_string(size);
+    error_ = impossible_size(prefix, size, max_frame_size_);
     return false;
   }
   if (buffer_.size() - read_pos_ - 4 < static_cast<size_t>(size))

@@ -60,6 +60,7 @@ struct api_versions_response {
 struct api_versions_request {
   static constexpr auto key = api_key::api_versions;
   static constexpr int16_t min_version = 0, max_version = 4, flexible_from = 3;
+  static constexpr int16_t client_throttles_from = 2; // see produce_request
   using response_type = api_versions_response;
   std::string client_software_name = "cafka";
   std::string client_software_version = "0.1.0";
@@ -158,6 +159,7 @@ struct metadata_request {
   static constexpr auto key = api_key::metadata;
   // v0 cannot ask for "no topics"; librdkafka 2.0.2's mock cluster speaks v0-v2, a 4.x broker v0-v13.
   static constexpr int16_t min_version = 1, max_version = 13, flexible_from = 9;
+  static constexpr int16_t client_throttles_from = 6; // see produce_request
   using response_type = metadata_response;
   struct topic {
     uuid topic_id;
@@ -262,6 +264,9 @@ struct produce_request {
   static constexpr int16_t topic_id_min_version = 13;
   // Brokers refuse zstd-compressed batches below v7 (UNSUPPORTED_COMPRESSION_TYPE).
   static constexpr int16_t zstd_min_version = 7;
+  // KIP-219: from this version a throttling broker answers at once with throttle_time_ms and the
+  // client holds back that long; before it, the broker delays its answer itself.
+  static constexpr int16_t client_throttles_from = 6;
   using response_type = produce_response;
   struct partition {
     int32_t index = 0;
@@ -357,6 +362,7 @@ struct init_producer_id_response {
 struct init_producer_id_request {
   static constexpr auto key = api_key::init_producer_id;
   static constexpr int16_t min_version = 0, max_version = 5, flexible_from = 2;
+  static constexpr int16_t client_throttles_from = 1; // see produce_request
   using response_type = init_producer_id_response;
   std::optional<std::string> transactional_id;
   int32_t transaction_timeout_ms = -1;

@@ -407,6 +407,30 @@ CAF_TEST(a leader hint sends the retry to the new leader without a metadata refr
   caf::anon_send_exit(other, caf::exit_reason::kill);
 }
 
+// The metadata actor stops a connection whose broker moved to another address; a batch actor that
+// still names it finds no receiver, and retries through a refresh instead of failing its records.
+CAF_TEST(a leader connection that stopped is retried after a refresh) {
+  auto gone = sys.spawn(fake_connection, log);
+  caf::anon_send_exit(gone, caf::exit_reason::user_shutdown);
+  consume_messages();
+  auto s = settings();
+  s.leader = caf::actor_cast<connection_actor>(gone);
+  auto b = spawn(s);
+  self->send(b, append_atom::value, record(0), int32_t{100});
+  linger();
+  CAF_CHECK_EQUAL(log->metadata_refreshes, 1); // the refresh names conn, which is alive
+  CAF_CHECK_EQUAL(replies().size(), 0u);
+  advance_time(120ms); // retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  answer(0, broker_answer(0, 3, -1));
+  consume_messages();
+  auto got = replies();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_REQUIRE(got[0].engaged());
+  CAF_CHECK_EQUAL(got[0]->offset, 3);
+}
+
 // A hint naming a broker nobody knows falls back to a Metadata refresh.
 CAF_TEST(an unusable leader hint falls back to a metadata refresh) {
   auto b = spawn(settings());

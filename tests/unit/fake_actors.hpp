@@ -37,6 +37,8 @@ struct fake_log {
   std::vector<int64_t> credit;                              // grants a fake sink received
   std::vector<record_ack> acks;                             // outcomes a fake sink received
   std::optional<int64_t> largest_record;                    // what attach answered a fake sink
+  caf::error broker_error;          // when set, fake connections answer Metadata and InitProducerId with it
+  std::map<int32_t, int32_t> ports; // a node's port in Metadata answers when not 9091 + N
 };
 
 // A user of the actor under test: forwards what the test hands it and keeps the replies, so the
@@ -100,9 +102,11 @@ fake_connections(std::shared_ptr<fake_log> log) {
 // Produce request from inside the actor; actor_cast it to connection_actor for the others.
 inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_ptr<fake_log> log) {
   return {
-    // Node 1 leads every partition not in log->leaders (node N listens on port 9091 + N); a topic
-    // not in log->topics is unknown.
-    [=](protocol::metadata_request& req) {
+    // Node 1 leads every partition not in log->leaders (node N listens on port 9091 + N unless
+    // log->ports says otherwise); a topic not in log->topics is unknown.
+    [=](protocol::metadata_request& req) -> caf::result<protocol::metadata_response> {
+      if (log->broker_error)
+        return log->broker_error;
       ++log->metadata_requests;
       log->metadata_topics.emplace_back();
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{}))
@@ -112,7 +116,7 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
       for (auto& [_, node] : log->leaders)
         nodes.insert(node);
       for (auto node : nodes)
-        r.brokers.push_back({node, "127.0.0.1", 9091 + node, std::nullopt});
+        r.brokers.push_back({node, "127.0.0.1", log->ports.count(node) ? log->ports[node] : 9091 + node, std::nullopt});
       for (auto& t : req.topics.value_or(std::vector<protocol::metadata_request::topic>{})) {
         protocol::metadata_response::topic out;
         out.name = t.name;
@@ -130,7 +134,9 @@ inline caf::behavior fake_connection(caf::event_based_actor* self, std::shared_p
       return r;
     },
     // The n-th new producer id is n, at epoch log->new_producer_epoch.
-    [=](protocol::init_producer_id_request& req) {
+    [=](protocol::init_producer_id_request& req) -> caf::result<protocol::init_producer_id_response> {
+      if (log->broker_error)
+        return log->broker_error;
       log->identity_requests.push_back({req.producer_id, req.producer_epoch});
       return protocol::init_producer_id_response{0, 0, static_cast<int64_t>(log->identity_requests.size()),
                                                  log->new_producer_epoch};
@@ -176,6 +182,7 @@ inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, conn
       return caf::actor_cast<connection_actor>(log->hinted_leader);
     },
     [](refresh_atom) {},
+    [](expire_atom) {},
   };
 }
 

@@ -298,5 +298,15 @@ CAF_TEST(frames are cut from a byte stream) {
   frame_assembler bad;
   bad.feed(from_hex("ff ff ff ff"));
   CAF_CHECK(!bad.next(frame));
-  CAF_CHECK(!bad.error().empty());
+  CAF_CHECK_EQUAL(bad.error(), "a frame of -1 bytes (\"\\xff\\xff\\xff\\xff\"), too short for a correlation id");
+}
+
+// A peer that is no Kafka broker: its first four bytes, read as a size, show what it is.
+CAF_TEST(an impossible frame size names the bytes it was read from) {
+  frame_assembler a{size_t{256} << 20};
+  std::string http = "HTTP/1.1 400 Bad Request\r\n\r\n";
+  a.feed(as_bytes(http));
+  byte_buffer frame;
+  CAF_CHECK(!a.next(frame));
+  CAF_CHECK_EQUAL(a.error(), "a frame of 1213486160 bytes (\"HTTP\"), more than the 268435456 a response may have");
 }
