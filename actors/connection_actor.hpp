@@ -23,6 +23,7 @@ struct connection_settings {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds reconnect_backoff{50};
   std::chrono::milliseconds reconnect_backoff_max{1000};
+  std::string transactional_id; // Produce requests carry it; empty: not transactional
   // Requests awaiting a response, summed over the producer's connections (its in-flight metric).
   std::shared_ptr<std::atomic<int64_t>> in_flight_gauge;
 };

@@ -44,6 +44,8 @@ using net_junk_atom = caf::atom_constant<caf::atom("net_junk")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using feature_atom = caf::atom_constant<caf::atom("feature")>;
+using connection_atom = caf::atom_constant<caf::atom("conn")>;
 
 // ---- Broker connections ------------------------------------------------------------------------
 
@@ -55,6 +57,9 @@ struct produce_batch {
   int32_t partition = -1;
   std::shared_ptr<const protocol::byte_buffer> bytes;
   int32_t record_count = 0;
+  // The highest Produce version the batch may go with: a transactions v1 producer's batches stay
+  // below protocol::produce_request::txn_v2_min_version (KIP-890 part 2).
+  int16_t max_version = protocol::produce_request::max_version;
 };
 
 // KIP-951: where a partition's leadership moved, as a NOT_LEADER_OR_FOLLOWER answer tells it.
@@ -76,12 +81,22 @@ struct produce_result {
 
 // One actor per broker: connects (Boost.Asio), negotiates versions (ApiVersions), pipelines up to
 // max.in.flight.requests.per.connection requests (none while the broker throttles it, KIP-219),
-// coalesces the batches waiting for it into one Produce request, fails what is in flight as
-// retriable when the connection drops, and answers everything it holds before it stops.
+// coalesces the batches waiting for it into one Produce request (with the producer's
+// transactional.id), fails what is in flight as retriable when the connection drops, and answers
+// everything it holds before it stops.
 using connection_actor = caf::typed_actor<
   caf::replies_to<protocol::metadata_request>::with<protocol::metadata_response>,
   caf::replies_to<protocol::init_producer_id_request>::with<protocol::init_producer_id_response>,
   caf::replies_to<produce_atom, produce_batch>::with<produce_result>,
+  // Transactions: the int16_t caps the version (a transactions v1 producer keeps EndTxn and
+  // TxnOffsetCommit below their txn_v2_min_version).
+  caf::replies_to<protocol::find_coordinator_request>::with<protocol::find_coordinator_response>,
+  caf::replies_to<protocol::add_partitions_to_txn_request>::with<protocol::add_partitions_to_txn_response>,
+  caf::replies_to<protocol::add_offsets_to_txn_request>::with<protocol::add_offsets_to_txn_response>,
+  caf::replies_to<protocol::end_txn_request, int16_t>::with<protocol::end_txn_response>,
+  caf::replies_to<protocol::txn_offset_commit_request, int16_t>::with<protocol::txn_offset_commit_response>,
+  // a feature's finalized level in the broker's ApiVersions answer (0: not finalized), once connected
+  caf::replies_to<feature_atom, std::string>::with<int16_t>,
   // from the network thread (generation tells a stale connection's events apart)
   caf::reacts_to<net_up_atom, uint64_t>,
   caf::reacts_to<net_frame_atom, uint64_t, protocol::byte_buffer>,
@@ -132,6 +147,10 @@ using metadata_actor = caf::typed_actor<
   // (topic, partition, hint) -> the hinted leader's connection, now the partition's leader in the
   // cached view; an error when the hint names a broker nobody knows the address of
   caf::replies_to<leader_atom, std::string, int32_t, leader_hint>::with<connection_actor>,
+  // a connection to any broker (e.g. for FindCoordinator)
+  caf::replies_to<connection_atom>::with<connection_actor>,
+  // (node id, host, port) -> that broker's connection, made when new (a coordinator FindCoordinator named)
+  caf::replies_to<connection_atom, int32_t, std::string, int32_t>::with<connection_actor>,
   caf::reacts_to<refresh_atom>,
   caf::reacts_to<expire_atom>>; // to itself: a wait's max.block.ms ran out
 
@@ -207,3 +226,13 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::init_producer_id_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::init_producer_id_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::find_coordinator_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::find_coordinator_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_partitions_to_txn_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_partitions_to_txn_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_offsets_to_txn_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_offsets_to_txn_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::end_txn_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::end_txn_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::txn_offset_commit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::txn_offset_commit_response)

@@ -181,6 +181,8 @@ inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, conn
         return caf::make_error(caf::sec::invalid_argument, "unknown broker");
       return caf::actor_cast<connection_actor>(log->hinted_leader);
     },
+    [=](connection_atom) -> caf::result<connection_actor> { return leader; },
+    [=](connection_atom, int32_t, std::string&, int32_t) -> caf::result<connection_actor> { return leader; },
     [](refresh_atom) {},
     [](expire_atom) {},
   };
