@@ -46,6 +46,10 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using feature_atom = caf::atom_constant<caf::atom("feature")>;
 using connection_atom = caf::atom_constant<caf::atom("conn")>;
+using add_partition_atom = caf::atom_constant<caf::atom("add_part")>;
+using record_failed_atom = caf::atom_constant<caf::atom("rec_failed")>;
+using txn_status_atom = caf::atom_constant<caf::atom("txn_status")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 // ---- Broker connections ------------------------------------------------------------------------
 
@@ -154,6 +158,56 @@ using metadata_actor = caf::typed_actor<
   caf::reacts_to<refresh_atom>,
   caf::reacts_to<expire_atom>>; // to itself: a wait's max.block.ms ran out
 
+// ---- Transactions ------------------------------------------------------------------------------
+
+// Java TransactionManager's states (its names in error messages: UNINITIALIZED, INITIALIZING, READY,
+// IN_TRANSACTION, COMMITTING_TRANSACTION, ABORTING_TRANSACTION, ABORTABLE_ERROR, FATAL_ERROR).
+enum class transaction_state : uint8_t {
+  uninitialized,
+  initializing,
+  ready,
+  in_transaction,
+  committing,
+  aborting,
+  abortable_error,
+  fatal_error,
+};
+
+const char* name_of(transaction_state s);
+
+// What the producer front needs to know of the transaction, pushed at every change: whether records
+// are taken (in_transaction) or what they fail with, the identity to stamp batches with, and whether
+// partitions join implicitly (transactions v2).
+struct transaction_status {
+  transaction_state state = transaction_state::uninitialized;
+  producer_identity identity;
+  bool v2 = false;
+  uint64_t transaction = 0; // counts begin_transaction: a new transaction has no partitions yet
+  caf::error error;         // abortable_error, fatal_error: what the state's calls and records get
+};
+
+// The transaction actor's view of the producer: a flush before EndTxn, and where status goes.
+using transaction_host = caf::typed_actor<
+  caf::replies_to<flush_atom>::with<ok_atom>,
+  caf::reacts_to<txn_status_atom, transaction_status>>;
+
+// One per transactional producer: the state machine of Java's TransactionManager, talking to the
+// transaction coordinator (FindCoordinator, InitProducerId, AddPartitionsToTxn, EndTxn).
+using transaction_actor = caf::typed_actor<
+  caf::replies_to<init_txn_atom>::with<ok_atom>,
+  caf::replies_to<begin_txn_atom>::with<ok_atom>,
+  caf::replies_to<commit_txn_atom>::with<ok_atom>,
+  caf::replies_to<abort_txn_atom>::with<ok_atom>,
+  // (topic, partition) -> ok once the partition is in the transaction: AddPartitionsToTxn under
+  // transactions v1, at once under v2 (its first Produce adds it)
+  caf::replies_to<add_partition_atom, std::string, int32_t>::with<ok_atom>,
+  // a record of the transaction failed: it can only abort now (or the producer was fenced)
+  caf::reacts_to<record_failed_atom, caf::error>,
+  // to itself: try the coordinator exchange again after a backoff (stale numbers are ignored)
+  caf::reacts_to<retry_atom, uint64_t>,
+  // to itself: a waiting call's max.block.ms ran out (it fails; the operation goes on)
+  caf::reacts_to<deadline_atom, uint64_t>>;
+
 // ---- Partitioning ------------------------------------------------------------------------------
 
 // The next sticky partitions of a topic for records without a key, leased to the producer actor:
@@ -183,6 +237,7 @@ struct batch_outcome {
   int64_t sent_bytes = 0;
   int64_t uncompressed_bytes = 0;
   int64_t latency_us = 0; // request latency: the acknowledged attempt's send to its answer
+  caf::error error;       // why records failed (the first of the batch): a transaction aborts on it
 };
 
 // One actor per partition: appends records into the open batch, closes it at batch.size or after
@@ -211,7 +266,8 @@ using producer_internal_actor = producer_actor::extend<
   caf::reacts_to<bump_epoch_atom, producer_identity>,
   caf::reacts_to<producer_id_atom>, // ask for the first producer id again (the last try failed)
   caf::reacts_to<expire_atom>,  // a held record's max.block.ms may have run out
-  caf::reacts_to<sweep_atom>>;  // topics idle for metadata.max.idle.ms leave
+  caf::reacts_to<sweep_atom>,   // topics idle for metadata.max.idle.ms leave
+  caf::reacts_to<txn_status_atom, transaction_status>>; // from the transaction actor
 
 } // namespace cafka
 
@@ -222,6 +278,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::sticky_lease)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::topic_metadata)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::producer_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::batch_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::transaction_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::init_producer_id_request)

@@ -17,9 +17,6 @@ caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const prope
   if (config->security.protocol != security_protocol::plaintext)
     return make_error(errc::invalid_config, "security.protocol: " + std::string(name_of(config->security.protocol))
                                               + " is not supported by the connection yet (issue #13)");
-  // Issue #14: the configuration is parsed and checked; the transaction actor comes next.
-  if (config->transactional())
-    return make_error(errc::invalid_config, "transactional.id: transactions are not implemented yet (issue #14)");
   front_settings fs;
   fs.config = std::move(*config);
   fs.interceptors = std::move(options.interceptors);

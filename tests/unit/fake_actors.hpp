@@ -219,6 +219,11 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [](topic_atom, topic_metadata&) {},
     [](expire_atom) {},
     [](sweep_atom) {},
+    [=](init_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](begin_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](commit_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](abort_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [](txn_status_atom, transaction_status&) {},
   };
 }
 
