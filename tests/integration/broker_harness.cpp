@@ -263,8 +263,9 @@ protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame) {
   return frame;
 }
 
-std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from) {
-  auto out = run(broker_script() + " consume " + shell_quote(topic) + (from.empty() ? "" : " " + shell_quote(from)));
+std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from, isolation level) {
+  std::string env = level == isolation::read_uncommitted ? "CAFKA_ISOLATION=read_uncommitted " : "";
+  auto out = run(env + broker_script() + " consume " + shell_quote(topic) + (from.empty() ? "" : " " + shell_quote(from)));
   std::vector<consumed_record> records;
   size_t start = 0;
   while (start < out.size()) {
@@ -282,11 +283,12 @@ std::vector<consumed_record> consume_all(const std::string& topic, const std::st
   return records;
 }
 
-std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n, std::chrono::seconds deadline) {
+std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n, std::chrono::seconds deadline,
+                                              isolation level) {
   auto until = std::chrono::steady_clock::now() + deadline;
-  auto records = consume_all(topic);
+  auto records = consume_all(topic, {}, level);
   while (records.size() < n && std::chrono::steady_clock::now() < until)
-    records = consume_all(topic);
+    records = consume_all(topic, {}, level);
   return records;
 }
 

@@ -42,16 +42,22 @@ struct consumed_record {
   std::vector<protocol::record_header> headers;
 };
 
+// What a consumer of a topic with transactions sees: committed records only (Kafka's and
+// librdkafka's read_committed), or those of aborted and open transactions too.
+enum class isolation { read_committed, read_uncommitted };
+
 // Every record of the topic, in partition then offset order; from another cluster when `from`
 // names its bootstrap servers.
-std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from = {});
+std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from = {},
+                                         isolation level = isolation::read_committed);
 
 // Reads the topic again until it holds at least n records or the deadline passed, then returns
 // what it read: for acks=0, where no reply says the broker appended, and because kcat -e now and
 // then stops at an end of partition it saw before the acknowledged records (seen once in about a
 // dozen runs). A test still compares the exact count it expects with what this returns.
 std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n,
-                                              std::chrono::seconds deadline = std::chrono::seconds{20});
+                                              std::chrono::seconds deadline = std::chrono::seconds{20},
+                                              isolation level = isolation::read_committed);
 
 // A program started in the background (args[0] is its path), its stdin and stdout on pipes;
 // killed on destruction if still running.
