@@ -28,6 +28,25 @@ std::string unique_topic(const std::string& prefix);
 // Creates a topic through scripts/broker; configs are topic-level "key=value" strings.
 void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs = {});
 
+// A broker of the test's own besides the test command's (scripts/broker with its own state
+// directory in the build tree), e.g. formatted with other feature levels ("transaction.version=1").
+// Stopped by the destructor, or killed (SIGKILL by its recorded pid) if the test aborts.
+class scoped_broker {
+public:
+  explicit scoped_broker(const std::string& name, const std::string& features = {});
+  ~scoped_broker();
+  scoped_broker(const scoped_broker&) = delete;
+  scoped_broker& operator=(const scoped_broker&) = delete;
+
+  const std::string& bootstrap() const { return bootstrap_; }
+  void create_topic(const std::string& topic, int partitions);
+
+private:
+  std::string env_; // "CAFKA_BROKER_DIR=... " for scripts/broker
+  std::string bootstrap_;
+  int slot_ = -1; // in the SIGABRT handler's table
+};
+
 // One request frame out, one response frame (size prefix removed) back, over a fresh connection.
 protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame);
 
