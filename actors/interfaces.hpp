@@ -189,6 +189,7 @@ struct transaction_status {
 // The transaction actor's view of the producer: a flush before EndTxn, and where status goes.
 using transaction_host = caf::typed_actor<
   caf::replies_to<flush_atom>::with<ok_atom>,
+  caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
   caf::reacts_to<txn_status_atom, transaction_status>>;
 
 // One per transactional producer: the state machine of Java's TransactionManager, talking to the
@@ -198,6 +199,7 @@ using transaction_actor = caf::typed_actor<
   caf::replies_to<begin_txn_atom>::with<ok_atom>,
   caf::replies_to<commit_txn_atom>::with<ok_atom>,
   caf::replies_to<abort_txn_atom>::with<ok_atom>,
+  caf::replies_to<send_txn_atom, std::vector<producer_record>>::with<std::vector<record_metadata>>,
   // (topic, partition) -> ok once the partition is in the transaction: AddPartitionsToTxn under
   // transactions v1, at once under v2 (its first Produce adds it)
   caf::replies_to<add_partition_atom, std::string, int32_t>::with<ok_atom>,

@@ -1085,6 +1085,16 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
     [=](begin_txn_atom a) { return to_transaction(self, a); },
     [=](commit_txn_atom a) { return to_transaction(self, a); }, // the transaction actor flushes first
     [=](abort_txn_atom a) { return to_transaction(self, a); },
+    [=](send_txn_atom a, std::vector<producer_record>& records) -> caf::result<std::vector<record_metadata>> {
+      auto& s = self->state;
+      if (s.closing)
+        return closed_error();
+      if (!s.txn)
+        return not_transactional();
+      auto rp = self->make_response_promise<std::vector<record_metadata>>();
+      rp.delegate(s.txn, a, std::move(records));
+      return rp;
+    },
     [=](txn_status_atom, transaction_status& status) { adopt_transaction_status(self, std::move(status)); },
   };
 }

@@ -71,9 +71,11 @@ bool legal(state from, state to) {
   return false;
 }
 
+// Who waits for the outcome of the call under way: a caller's promise, or the next step of
+// send_transaction.
 struct waiting_call {
   uint64_t id = 0; // its deadline_atom's
-  ok_promise promise;
+  std::function<void(const caf::error&)> done; // none: ok
 };
 
 } // namespace
@@ -136,21 +138,27 @@ caf::error refusal(self_ptr self, state to) {
 }
 
 // The call under way gets a new waiter, failed (retriable) if the call outlasts max.block.ms.
-ok_promise wait_for_call(self_ptr self) {
+void wait_for_call(self_ptr self, std::function<void(const caf::error&)> done) {
   auto& st = self->state;
-  waiting_call w{st.next_waiter++, self->make_response_promise<ok_atom>()};
-  st.waiting.push_back(w);
+  waiting_call w{st.next_waiter++, std::move(done)};
   self->delayed_send(self, st.settings.max_block, deadline_atom::value, w.id);
-  return w.promise;
+  st.waiting.push_back(std::move(w));
+}
+
+ok_promise wait_for_call(self_ptr self) {
+  auto rp = self->make_response_promise<ok_atom>();
+  wait_for_call(self, [rp](const caf::error& err) mutable {
+    if (err)
+      rp.deliver(err);
+    else
+      rp.deliver(ok_atom::value);
+  });
+  return rp;
 }
 
 void finish_call(self_ptr self, const caf::error& err) {
-  for (auto& w : std::exchange(self->state.waiting, {})) {
-    if (err)
-      w.promise.deliver(err);
-    else
-      w.promise.deliver(ok_atom::value);
-  }
+  for (auto& w : std::exchange(self->state.waiting, {}))
+    w.done(err);
 }
 
 void fail_adds(self_ptr self, const caf::error& err) {
@@ -326,14 +334,19 @@ caf::result<ok_atom> on_init(self_ptr self) {
 
 // ---- begin, commit, abort -----------------------------------------------------------------------
 
-caf::result<ok_atom> on_begin(self_ptr self) {
+// READY -> IN_TRANSACTION, with no partitions yet.
+void start_transaction(self_ptr self) {
   auto& st = self->state;
-  if (auto err = refusal(self, state::in_transaction))
-    return err;
   ++st.status.transaction;
   st.started = false;
   st.added.clear();
   enter(self, state::in_transaction);
+}
+
+caf::result<ok_atom> on_begin(self_ptr self) {
+  if (auto err = refusal(self, state::in_transaction))
+    return err;
+  start_transaction(self);
   return ok_atom::value;
 }
 
@@ -395,6 +408,16 @@ void after_flush(self_ptr self, bool commit) {
   end_txn(self, commit);
 }
 
+// COMMITTING or ABORTING (the caller checked it may): flush, then EndTxn. Commit flushes first
+// (as Java); so does abort, so that no record of the transaction is still on its way at EndTxn.
+void end_transaction(self_ptr self, bool commit) {
+  auto& st = self->state;
+  enter(self, commit ? state::committing : state::aborting);
+  self->request(st.settings.host, caf::infinite, flush_atom::value)
+    .then([=](ok_atom) { after_flush(self, commit); },
+          [=](caf::error& err) { fail_fatally(self, std::move(err)); });
+}
+
 caf::result<ok_atom> on_end(self_ptr self, bool commit) {
   auto& st = self->state;
   auto to = commit ? state::committing : state::aborting;
@@ -402,13 +425,65 @@ caf::result<ok_atom> on_end(self_ptr self, bool commit) {
     return wait_for_call(self); // a call that timed out, again: the same outcome
   if (auto err = refusal(self, to))
     return err;
-  enter(self, to);
   auto rp = wait_for_call(self);
-  // Commit flushes first (as Java); so does abort, so that no record of the transaction is still
-  // on its way when EndTxn goes.
-  self->request(st.settings.host, caf::infinite, flush_atom::value)
-    .then([=](ok_atom) { after_flush(self, commit); },
-          [=](caf::error& err) { fail_fatally(self, std::move(err)); });
+  end_transaction(self, commit);
+  return rp;
+}
+
+// ---- send_transaction -----------------------------------------------------------------------------
+
+using metadata_promise = caf::typed_response_promise<std::vector<record_metadata>>;
+
+// Aborts the transaction send_transaction began, then answers with `why` (or the abort's error).
+void abort_sent(self_ptr self, metadata_promise rp, caf::error why) {
+  if (auto err = refusal(self, state::aborting)) { // fenced meanwhile, say
+    rp.deliver(err);
+    return;
+  }
+  wait_for_call(self, [=](const caf::error& abort_error) mutable { rp.deliver(abort_error ? abort_error : why); });
+  end_transaction(self, false);
+}
+
+// Every record of send_transaction resolved: commit when all were written, abort otherwise.
+void on_sent(self_ptr self, metadata_promise rp, std::vector<delivery_report>& reports) {
+  std::vector<record_metadata> written;
+  caf::error failed;
+  for (auto& r : reports) {
+    if (r.error && !failed)
+      failed = r.error;
+    written.push_back(std::move(r.metadata));
+  }
+  if (failed)
+    return abort_sent(self, rp, make_error(errc::transaction_aborted, prefix(self) + "send_transaction aborted: a record "
+                                                                        "failed: " + render(self, failed)));
+  if (auto err = refusal(self, state::committing)) { // a record of it failed in the front, or fenced
+    if (self->state.status.state == state::abortable_error)
+      abort_sent(self, rp, err);
+    else
+      rp.deliver(err);
+    return;
+  }
+  wait_for_call(self, [=](const caf::error& err) mutable {
+    if (!err)
+      rp.deliver(std::move(written));
+    else if (self->state.status.state == state::abortable_error)
+      abort_sent(self, rp, err);
+    else
+      rp.deliver(err);
+  });
+  end_transaction(self, true);
+}
+
+// A transaction of its own for the records: begin, send them all, commit once every one was
+// written (the reply then has each record's metadata), abort otherwise (the reply is the error).
+caf::result<std::vector<record_metadata>> on_send_transaction(self_ptr self, std::vector<producer_record>& records) {
+  if (auto err = refusal(self, state::in_transaction))
+    return err;
+  start_transaction(self);
+  auto rp = self->make_response_promise<std::vector<record_metadata>>();
+  self->request(self->state.settings.host, caf::infinite, send_batch_atom::value, std::move(records))
+    .then([=](std::vector<delivery_report>& reports) { on_sent(self, rp, reports); },
+          [=](caf::error& err) mutable { rp.deliver(err); }); // the producer is gone
   return rp;
 }
 
@@ -529,7 +604,7 @@ void on_deadline(self_ptr self, uint64_t id) {
     return;
   auto w = std::move(*i);
   st.waiting.erase(i);
-  w.promise.deliver(make_error(errc::request_timeout,
+  w.done(make_error(errc::request_timeout,
                                prefix(self) + "no outcome within max.block.ms ("
                                  + std::to_string(st.settings.max_block.count()) + " ms) in state "
                                  + name_of(st.status.state) + "; it goes on: the same call again waits for it"));
@@ -551,6 +626,7 @@ static transaction_actor::behavior_type transaction(self_ptr self, transaction_s
     [=](begin_txn_atom) { return on_begin(self); },
     [=](commit_txn_atom) { return on_end(self, true); },
     [=](abort_txn_atom) { return on_end(self, false); },
+    [=](send_txn_atom, std::vector<producer_record>& records) { return on_send_transaction(self, records); },
     [=](add_partition_atom, std::string& topic, int32_t partition) {
       return on_add_partition(self, topic, partition);
     },

@@ -26,6 +26,7 @@ using init_txn_atom = caf::atom_constant<caf::atom("init_txn")>;
 using begin_txn_atom = caf::atom_constant<caf::atom("begin_txn")>;
 using commit_txn_atom = caf::atom_constant<caf::atom("commit_txn")>;
 using abort_txn_atom = caf::atom_constant<caf::atom("abort_txn")>;
+using send_txn_atom = caf::atom_constant<caf::atom("send_txn")>;
 using ok_atom = caf::ok_atom;
 
 // A credit sender: the actor that pushes records to a producer it attached to. The producer grants
@@ -54,7 +55,9 @@ using delivery_sink = caf::typed_actor<
 // KafkaProducer: init_transactions once, then begin_transaction, records, commit_transaction (which
 // flushes first) or abort_transaction. A call the transaction's state does not allow fails with
 // ILLEGAL_STATE; every error's KIP-1050 category is cafka::transaction_error_category(err). Records
-// are taken only inside a transaction.
+// are taken only inside a transaction. send_transaction: records in a transaction of their own,
+// from a ready producer; the reply comes after the commit with each record's metadata, or after the
+// abort with the error that made it abort (TRANSACTION_ABORTED naming the failed record's error).
 using producer_actor = caf::typed_actor<
   caf::replies_to<send_atom, producer_record>::with<record_metadata>,
   caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
@@ -68,7 +71,8 @@ using producer_actor = caf::typed_actor<
   caf::replies_to<init_txn_atom>::with<ok_atom>,
   caf::replies_to<begin_txn_atom>::with<ok_atom>,
   caf::replies_to<commit_txn_atom>::with<ok_atom>,
-  caf::replies_to<abort_txn_atom>::with<ok_atom>>;
+  caf::replies_to<abort_txn_atom>::with<ok_atom>,
+  caf::replies_to<send_txn_atom, std::vector<producer_record>>::with<std::vector<record_metadata>>>;
 
 // What a record costs against credit (and buffer.memory): its size in a record batch plus a batch
 // header's share.

@@ -269,6 +269,46 @@ CAF_TEST(cafka-produce exits 1 naming the error when a transaction cannot commit
     CAF_MESSAGE(r.output);
 }
 
+CAF_TEST(send transaction commits a vector atomically or aborts it whole) {
+  auto topic = unique_topic("txn-vector");
+  create_topic(topic, 3);
+  auto p = spawn_transactional(unique_id("vector"));
+  require_ok(p, init_txn_atom::value);
+  auto records = [&](const std::string& prefix, int n) {
+    std::vector<producer_record> out;
+    for (int i = 0; i < n; ++i)
+      out.push_back(make_record(topic, "k" + std::to_string(i), prefix + std::to_string(i)));
+    return out;
+  };
+  caf::scoped_actor self{*sys};
+  std::vector<record_metadata> written;
+  self->request(p, std::chrono::seconds{90}, send_txn_atom::value, records("whole-", 20))
+    .receive([&](std::vector<record_metadata>& mds) { written = std::move(mds); },
+             [&](caf::error& err) { CAF_FAIL("send_transaction failed: " << sys->render(err)); });
+  CAF_REQUIRE_EQUAL(written.size(), 20u);
+  for (auto& md : written)
+    CAF_CHECK_GREATER_OR_EQUAL(md.offset, 0);
+  // One record cannot be written (no partition 7): none of the vector is.
+  auto broken = records("broken-", 10);
+  broken[4].partition = 7;
+  caf::error aborted;
+  self->request(p, std::chrono::seconds{90}, send_txn_atom::value, std::move(broken))
+    .receive([&](std::vector<record_metadata>&) { CAF_FAIL("a transaction with a bad record committed"); },
+             [&](caf::error& err) { aborted = std::move(err); });
+  CAF_CHECK(aborted == make_error(errc::transaction_aborted));
+  CAF_CHECK(sys->render(aborted).find("Partition 7") != std::string::npos);
+  self->request(p, std::chrono::seconds{90}, send_txn_atom::value, records("after-", 5))
+    .receive([&](std::vector<record_metadata>& mds) { CAF_CHECK_EQUAL(mds.size(), 5u); },
+             [&](caf::error& err) { CAF_FAIL("send_transaction after an abort failed: " << sys->render(err)); });
+  stop(p);
+  auto committed = read(bootstrap(), topic, 25, isolation::read_committed);
+  auto counts = value_counts(committed);
+  CAF_CHECK_EQUAL(committed.size(), 25u);
+  CAF_CHECK_EQUAL(count_prefix(counts, "whole-"), 20);
+  CAF_CHECK_EQUAL(count_prefix(counts, "after-"), 5);
+  CAF_CHECK_EQUAL(count_prefix(counts, "broken-"), 0);
+}
+
 CAF_TEST(transactional calls on a producer without a transactional id fail with illegal state) {
   properties props{{"bootstrap.servers", bootstrap()}};
   auto p = spawn(props);

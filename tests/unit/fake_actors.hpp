@@ -223,6 +223,9 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [=](begin_txn_atom) -> caf::result<ok_atom> { return unused(); },
     [=](commit_txn_atom) -> caf::result<ok_atom> { return unused(); },
     [=](abort_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](send_txn_atom, std::vector<producer_record>&) -> caf::result<std::vector<record_metadata>> {
+      return unused();
+    },
     [](txn_status_atom, transaction_status&) {},
   };
 }

@@ -5,6 +5,7 @@
 
 #include "actors/transaction_actor.hpp"
 #include "cafka/error.hpp"
+#include "cafka/producer.hpp"
 #include "protocol/error_codes.hpp"
 #include "unit/fake_actors.hpp"
 
@@ -97,16 +98,34 @@ caf::behavior fake_coordinator(caf::event_based_actor* self, std::shared_ptr<coo
 }
 
 struct host_log {
+  transaction_actor txn; // the actor under test
   std::vector<transaction_status> statuses;
   int flushes = 0;
 };
 
-// The producer as the transaction actor sees it: flushes at once, keeps every status.
-transaction_host::behavior_type fake_host(transaction_host::pointer, std::shared_ptr<host_log> log) {
+// The producer as the transaction actor sees it: flushes at once, keeps every status, and writes
+// send_transaction's records (offsets 0, 1, ...) once their partition joined, failing those whose
+// value is "fail".
+transaction_host::behavior_type fake_host(transaction_host::pointer self, std::shared_ptr<host_log> log) {
   return {
     [=](flush_atom) -> ok_atom {
       ++log->flushes;
       return ok_atom::value;
+    },
+    [=](send_batch_atom, std::vector<producer_record>& records) -> caf::result<std::vector<delivery_report>> {
+      std::vector<delivery_report> reports;
+      for (auto& r : records) {
+        record_metadata md{r.topic, 0, static_cast<int64_t>(reports.size()), 1, -1, -1};
+        caf::error err;
+        if (std::string(as_chars(r.value.data)) == "fail")
+          err = make_error(errc::record_too_large, "t-0: too large");
+        reports.push_back({md, err});
+      }
+      auto rp = self->make_response_promise<std::vector<delivery_report>>();
+      self->request(log->txn, caf::infinite, add_partition_atom::value, std::string("t"), int32_t{0})
+        .then([=](ok_atom) mutable { rp.deliver(reports); },
+              [=](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
     },
     [=](txn_status_atom, transaction_status& s) { log->statuses.push_back(std::move(s)); },
   };
@@ -116,7 +135,8 @@ using call_result = std::optional<caf::expected<ok_atom>>; // nothing: no answer
 
 // A user: makes the calls the test asks for and keeps each answer in its slot.
 caf::behavior fake_user(caf::event_based_actor* self, transaction_actor txn,
-                        std::shared_ptr<std::vector<call_result>> results) {
+                        std::shared_ptr<std::vector<call_result>> results,
+                        std::shared_ptr<std::vector<record_metadata>> written) {
   auto call = [=](auto... xs) {
     auto slot = results->size();
     results->emplace_back();
@@ -129,6 +149,16 @@ caf::behavior fake_user(caf::event_based_actor* self, transaction_actor txn,
     [=](begin_txn_atom a) { call(a); },
     [=](commit_txn_atom a) { call(a); },
     [=](abort_txn_atom a) { call(a); },
+    [=](send_txn_atom a, std::vector<producer_record>& records) {
+      auto slot = results->size();
+      results->emplace_back();
+      self->request(txn, caf::infinite, a, std::move(records))
+        .then([=](std::vector<record_metadata>& mds) {
+                (*results)[slot] = ok_atom::value;
+                *written = std::move(mds);
+              },
+              [=](caf::error& err) { (*results)[slot] = std::move(err); });
+    },
     [=](add_partition_atom a, std::string& t, int32_t p) { call(a, t, p); },
   };
 }
@@ -138,6 +168,7 @@ struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<coordinator_log> coord = std::make_shared<coordinator_log>();
   std::shared_ptr<host_log> host = std::make_shared<host_log>();
   std::shared_ptr<std::vector<call_result>> results = std::make_shared<std::vector<call_result>>();
+  std::shared_ptr<std::vector<record_metadata>> written = std::make_shared<std::vector<record_metadata>>();
   caf::actor coordinator;
   metadata_actor meta;
   transaction_host host_actor;
@@ -157,7 +188,8 @@ struct fixture : test_coordinator_fixture<> {
     s.metadata = meta;
     s.host = host_actor;
     txn = spawn_transaction(sys, s);
-    user = sys.spawn(fake_user, txn, results);
+    host->txn = txn;
+    user = sys.spawn(fake_user, txn, results, written);
     settle();
   }
 
@@ -420,6 +452,39 @@ CAF_TEST(a call outlasting max block ms fails as retriable and the same call aga
   settle();
   CAF_CHECK(is_ok((*results)[second]));
   CAF_CHECK(host->statuses.back().identity == (producer_identity{9, 0}));
+}
+
+std::vector<producer_record> records_with(std::vector<std::string> values) {
+  std::vector<producer_record> out;
+  for (auto& v : values)
+    out.push_back(make_record("t", std::string("k"), v));
+  return out;
+}
+
+CAF_TEST(send transaction commits its records and answers their metadata) {
+  CAF_CHECK(has_code(call(send_txn_atom::value, records_with({"a"})), errc::illegal_state)); // before init
+  init();
+  CAF_CHECK(is_ok(call(send_txn_atom::value, records_with({"a", "b", "c"}))));
+  CAF_REQUIRE_EQUAL(written->size(), 3u);
+  CAF_CHECK_EQUAL((*written)[2].offset, 2);
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 1u);
+  CAF_CHECK(coord->ends[0].first.committed);
+  CAF_CHECK(state() == transaction_state::ready);
+  // Not inside a transaction of the caller's.
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(has_code(call(send_txn_atom::value, records_with({"a"})), errc::illegal_state));
+}
+
+CAF_TEST(send transaction aborts when a record failed and answers why) {
+  init();
+  auto r = call(send_txn_atom::value, records_with({"a", "fail", "c"}));
+  CAF_CHECK(has_code(r, errc::transaction_aborted));
+  CAF_CHECK(transaction_error_category(error_of(r)) == transaction_category::abortable);
+  CAF_CHECK(text_of(r).find("RECORD_TOO_LARGE") != std::string::npos);
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 1u);
+  CAF_CHECK(!coord->ends[0].first.committed);
+  CAF_CHECK(state() == transaction_state::ready); // the next one may go
+  CAF_CHECK(is_ok(call(send_txn_atom::value, records_with({"d"}))));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
