@@ -200,6 +200,7 @@ using transaction_actor = caf::typed_actor<
   caf::replies_to<commit_txn_atom>::with<ok_atom>,
   caf::replies_to<abort_txn_atom>::with<ok_atom>,
   caf::replies_to<send_txn_atom, std::vector<producer_record>>::with<std::vector<record_metadata>>,
+  caf::replies_to<send_offsets_atom, std::vector<offset_to_commit>, consumer_group_metadata>::with<ok_atom>,
   // (topic, partition) -> ok once the partition is in the transaction: AddPartitionsToTxn under
   // transactions v1, at once under v2 (its first Produce adds it)
   caf::replies_to<add_partition_atom, std::string, int32_t>::with<ok_atom>,

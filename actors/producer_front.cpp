@@ -1095,6 +1095,17 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       rp.delegate(s.txn, a, std::move(records));
       return rp;
     },
+    [=](send_offsets_atom a, std::vector<offset_to_commit>& offsets,
+        consumer_group_metadata& group) -> caf::result<ok_atom> {
+      auto& s = self->state;
+      if (s.closing)
+        return closed_error();
+      if (!s.txn)
+        return not_transactional();
+      auto rp = self->make_response_promise<ok_atom>();
+      rp.delegate(s.txn, a, std::move(offsets), std::move(group));
+      return rp;
+    },
     [=](txn_status_atom, transaction_status& status) { adopt_transaction_status(self, std::move(status)); },
   };
 }

@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -84,6 +85,10 @@ struct transaction_data {
   transaction_settings settings;
   transaction_status status;
   connection_actor coordinator; // empty: FindCoordinator first
+  std::map<std::string, connection_actor> group_coordinators; // for send_offsets_to_transaction
+  // send_offsets_to_transaction under way (one at a time; commit and abort wait for it, as Java's
+  // throwIfPendingState).
+  std::optional<ok_promise> offsets_waiter;
   // Who waits for the call under way (init_transactions, commit_transaction or abort_transaction).
   std::vector<waiting_call> waiting;
   uint64_t next_waiter = 1;
@@ -179,6 +184,8 @@ void fail_fatally(self_ptr self, caf::error err) {
   enter(self, state::fatal_error);
   finish_call(self, st.status.error);
   fail_adds(self, st.status.error);
+  if (auto w = std::exchange(st.offsets_waiter, std::nullopt))
+    w->deliver(st.status.error);
 }
 
 bool is_fencing(const caf::error& err) {
@@ -227,6 +234,7 @@ void on_exchange_error(self_ptr self, const caf::error& err, std::function<void(
   switch (category) {
     case transaction_category::refresh_retriable:
       self->state.coordinator = connection_actor{};
+      self->state.group_coordinators.clear();
       [[fallthrough]];
     case transaction_category::retriable:
       return retry_later(self, std::move(again));
@@ -235,40 +243,59 @@ void on_exchange_error(self_ptr self, const caf::error& err, std::function<void(
   }
 }
 
-// Calls `then` with the transaction coordinator's connection, asking any broker first
-// (FindCoordinator) when it is not known; `failed` gets what went wrong on the way.
-void with_coordinator(self_ptr self, std::function<void(connection_actor)> then,
-                      std::function<void(caf::error)> failed) {
-  auto& st = self->state;
-  if (st.coordinator)
-    return then(st.coordinator);
+// Calls `found` with the connection to the coordinator of `key` (a transactional id's or a
+// group's), asking any broker (FindCoordinator); `failed` gets what went wrong on the way.
+void find_coordinator(self_ptr self, protocol::coordinator_type type, std::string key,
+                      std::function<void(connection_actor)> found, std::function<void(caf::error)> failed) {
   auto on_error = [=](caf::error& err) { failed(err); };
-  auto metadata = st.settings.metadata;
-  auto id = st.settings.transactional_id;
+  auto metadata = self->state.settings.metadata;
   self->request(metadata, caf::infinite, connection_atom::value).then(
     [=](connection_actor& any) {
-      self->request(any, caf::infinite, protocol::find_coordinator_for(protocol::coordinator_type::transaction, id))
+      self->request(any, caf::infinite, protocol::find_coordinator_for(type, key))
         .then(
           [=](protocol::find_coordinator_response& r) {
-            auto found = protocol::coordinators_of(r);
-            if (found.empty())
+            auto listed = protocol::coordinators_of(r);
+            if (listed.empty())
               return failed(make_error(errc::malformed_response, prefix(self) + "FindCoordinator answered no coordinator"));
-            auto& c = found.front();
+            auto& c = listed.front();
             if (c.error_code != 0)
               return failed(kafka_error(c.error_code, prefix(self) + "FindCoordinator: "
                                                         + c.error_message.value_or(std::string(
                                                           protocol::error_info(c.error_code).message))));
             self->request(metadata, caf::infinite, connection_atom::value, c.node_id, c.host, c.port)
-              .then(
-                [=](connection_actor& coordinator) {
-                  self->state.coordinator = coordinator;
-                  then(coordinator);
-                },
-                on_error);
+              .then([=](connection_actor& coordinator) { found(coordinator); }, on_error);
           },
           on_error);
     },
     on_error);
+}
+
+// Calls `then` with the transaction coordinator's connection, finding it first when not known.
+void with_coordinator(self_ptr self, std::function<void(connection_actor)> then,
+                      std::function<void(caf::error)> failed) {
+  auto& st = self->state;
+  if (st.coordinator)
+    return then(st.coordinator);
+  find_coordinator(self, protocol::coordinator_type::transaction, st.settings.transactional_id,
+                   [=](connection_actor c) {
+                     self->state.coordinator = c;
+                     then(c);
+                   },
+                   std::move(failed));
+}
+
+// The same for a consumer group's coordinator (TxnOffsetCommit).
+void with_group_coordinator(self_ptr self, const std::string& group, std::function<void(connection_actor)> then,
+                            std::function<void(caf::error)> failed) {
+  auto& st = self->state;
+  if (auto i = st.group_coordinators.find(group); i != st.group_coordinators.end())
+    return then(i->second);
+  find_coordinator(self, protocol::coordinator_type::group, group,
+                   [=](connection_actor c) {
+                     self->state.group_coordinators[group] = c;
+                     then(c);
+                   },
+                   std::move(failed));
 }
 
 // A broker's error code with what it answered to.
@@ -425,6 +452,10 @@ caf::result<ok_atom> on_end(self_ptr self, bool commit) {
     return wait_for_call(self); // a call that timed out, again: the same outcome
   if (auto err = refusal(self, to))
     return err;
+  if (st.offsets_waiter)
+    return make_error(errc::illegal_state, prefix(self) + "Cannot attempt operation `"
+                                             + (commit ? "commitTransaction" : "abortTransaction")
+                                             + "` while sendOffsetsToTransaction is pending");
   auto rp = wait_for_call(self);
   end_transaction(self, commit);
   return rp;
@@ -484,6 +515,116 @@ caf::result<std::vector<record_metadata>> on_send_transaction(self_ptr self, std
   self->request(self->state.settings.host, caf::infinite, send_batch_atom::value, std::move(records))
     .then([=](std::vector<delivery_report>& reports) { on_sent(self, rp, reports); },
           [=](caf::error& err) mutable { rp.deliver(err); }); // the producer is gone
+  return rp;
+}
+
+// ---- send_offsets_to_transaction ------------------------------------------------------------------
+
+void finish_offsets(self_ptr self, const caf::error& err) {
+  if (auto w = std::exchange(self->state.offsets_waiter, std::nullopt)) {
+    if (err)
+      w->deliver(err);
+    else
+      w->deliver(ok_atom::value);
+  }
+}
+
+void offsets_failed(self_ptr self, const caf::error& err) {
+  become_abortable(self, err); // Java: CommitFailedException and the like are abortable
+  finish_offsets(self, self->state.status.error ? self->state.status.error : err);
+}
+
+// TxnOffsetCommit to the group's coordinator: v5 under transactions v2 (it adds the offsets
+// partition itself), v4 at most under v1 (after AddOffsetsToTxn).
+void txn_offset_commit(self_ptr self, std::vector<offset_to_commit> offsets, consumer_group_metadata group) {
+  auto again = [=] { txn_offset_commit(self, offsets, group); };
+  auto failed = [=](caf::error err) { offsets_failed(self, err); };
+  with_group_coordinator(
+    self, group.group_id,
+    [=](connection_actor coordinator) {
+      auto& st = self->state;
+      protocol::txn_offset_commit_request req;
+      req.transactional_id = st.settings.transactional_id;
+      req.group_id = group.group_id;
+      req.producer_id = st.status.identity.id;
+      req.producer_epoch = st.status.identity.epoch;
+      req.generation_id = group.generation_id;
+      req.member_id = group.member_id;
+      if (!group.group_instance_id.empty())
+        req.group_instance_id = group.group_instance_id;
+      for (auto& o : offsets) {
+        auto t = std::find_if(req.topics.begin(), req.topics.end(), [&](auto& x) { return x.name == o.topic; });
+        if (t == req.topics.end())
+          t = req.topics.insert(req.topics.end(), {o.topic, {}, {}});
+        t->partitions.push_back({o.partition, o.offset, o.leader_epoch, o.metadata});
+      }
+      // Topics go by name: v6 (topic ids) is not sent.
+      int16_t at_most = st.status.v2 ? protocol::txn_offset_commit_request::txn_v2_min_version
+                                     : static_cast<int16_t>(protocol::txn_offset_commit_request::txn_v2_min_version - 1);
+      self->request(coordinator, caf::infinite, std::move(req), at_most)
+        .then(
+          [=](protocol::txn_offset_commit_response& r) {
+            caf::error first;
+            for (auto& t : r.topics)
+              for (auto& p : t.partitions)
+                if (p.error_code != 0 && !first)
+                  first = answer_error(self, p.error_code,
+                                       "TxnOffsetCommit " + t.name + "-" + std::to_string(p.partition_index));
+            if (first)
+              return on_exchange_error(self, first, again, failed);
+            finish_offsets(self, {});
+          },
+          [=](caf::error& err) { on_exchange_error(self, err, again, failed); });
+    },
+    [=](caf::error err) { on_exchange_error(self, err, again, failed); });
+}
+
+// Transactions v1: the group's offsets partition joins the transaction first (AddOffsetsToTxn).
+void add_offsets(self_ptr self, std::vector<offset_to_commit> offsets, consumer_group_metadata group) {
+  auto again = [=] { add_offsets(self, offsets, group); };
+  auto failed = [=](caf::error err) { offsets_failed(self, err); };
+  with_coordinator(
+    self,
+    [=](connection_actor coordinator) {
+      auto& st = self->state;
+      protocol::add_offsets_to_txn_request req;
+      req.transactional_id = st.settings.transactional_id;
+      req.producer_id = st.status.identity.id;
+      req.producer_epoch = st.status.identity.epoch;
+      req.group_id = group.group_id;
+      self->request(coordinator, caf::infinite, std::move(req))
+        .then(
+          [=](protocol::add_offsets_to_txn_response& r) {
+            if (r.error_code != 0)
+              return on_exchange_error(self, answer_error(self, r.error_code, "AddOffsetsToTxn " + group.group_id),
+                                       again, failed);
+            txn_offset_commit(self, offsets, group);
+          },
+          [=](caf::error& err) { on_exchange_error(self, err, again, failed); });
+    },
+    [=](caf::error err) { on_exchange_error(self, err, again, failed); });
+}
+
+caf::result<ok_atom> on_send_offsets(self_ptr self, std::vector<offset_to_commit>& offsets,
+                                     consumer_group_metadata& group) {
+  auto& st = self->state;
+  if (st.status.state == state::fatal_error || st.status.state == state::abortable_error)
+    return st.status.error;
+  if (st.status.state != state::in_transaction)
+    return make_error(errc::illegal_state, prefix(self) + "Cannot send offsets if a transaction is not in progress "
+                                             "(currentState= " + name_of(st.status.state) + ")");
+  if (st.offsets_waiter)
+    return make_error(errc::illegal_state, prefix(self) + "Cannot attempt operation `sendOffsetsToTransaction` "
+                                             "while a previous one is pending");
+  if (group.group_id.empty())
+    return make_error(errc::invalid_config, prefix(self) + "send_offsets_to_transaction needs a group id");
+  st.started = true; // the group's offsets partition joins the transaction
+  auto rp = self->make_response_promise<ok_atom>();
+  st.offsets_waiter = rp;
+  if (st.status.v2)
+    txn_offset_commit(self, std::move(offsets), std::move(group));
+  else
+    add_offsets(self, std::move(offsets), std::move(group));
   return rp;
 }
 
@@ -619,6 +760,7 @@ static transaction_actor::behavior_type transaction(self_ptr self, transaction_s
     auto err = make_error(errc::producer_closed, prefix(self) + "the producer closed");
     finish_call(self, err);
     fail_adds(self, err);
+    finish_offsets(self, err);
     self->quit(msg.reason);
   });
   return {
@@ -627,6 +769,9 @@ static transaction_actor::behavior_type transaction(self_ptr self, transaction_s
     [=](commit_txn_atom) { return on_end(self, true); },
     [=](abort_txn_atom) { return on_end(self, false); },
     [=](send_txn_atom, std::vector<producer_record>& records) { return on_send_transaction(self, records); },
+    [=](send_offsets_atom, std::vector<offset_to_commit>& offsets, consumer_group_metadata& group) {
+      return on_send_offsets(self, offsets, group);
+    },
     [=](add_partition_atom, std::string& topic, int32_t partition) {
       return on_add_partition(self, topic, partition);
     },

@@ -27,6 +27,7 @@ using begin_txn_atom = caf::atom_constant<caf::atom("begin_txn")>;
 using commit_txn_atom = caf::atom_constant<caf::atom("commit_txn")>;
 using abort_txn_atom = caf::atom_constant<caf::atom("abort_txn")>;
 using send_txn_atom = caf::atom_constant<caf::atom("send_txn")>;
+using send_offsets_atom = caf::atom_constant<caf::atom("send_offs")>;
 using ok_atom = caf::ok_atom;
 
 // A credit sender: the actor that pushes records to a producer it attached to. The producer grants
@@ -58,6 +59,8 @@ using delivery_sink = caf::typed_actor<
 // are taken only inside a transaction. send_transaction: records in a transaction of their own,
 // from a ready producer; the reply comes after the commit with each record's metadata, or after the
 // abort with the error that made it abort (TRANSACTION_ABORTED naming the failed record's error).
+// send_offsets_to_transaction (consume-transform-produce): the consumer group's offsets commit with
+// the transaction, inside it; commit and abort wait until it answered.
 using producer_actor = caf::typed_actor<
   caf::replies_to<send_atom, producer_record>::with<record_metadata>,
   caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
@@ -72,7 +75,8 @@ using producer_actor = caf::typed_actor<
   caf::replies_to<begin_txn_atom>::with<ok_atom>,
   caf::replies_to<commit_txn_atom>::with<ok_atom>,
   caf::replies_to<abort_txn_atom>::with<ok_atom>,
-  caf::replies_to<send_txn_atom, std::vector<producer_record>>::with<std::vector<record_metadata>>>;
+  caf::replies_to<send_txn_atom, std::vector<producer_record>>::with<std::vector<record_metadata>>,
+  caf::replies_to<send_offsets_atom, std::vector<offset_to_commit>, consumer_group_metadata>::with<ok_atom>>;
 
 // What a record costs against credit (and buffer.memory): its size in a record batch plus a batch
 // header's share.

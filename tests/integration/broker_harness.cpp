@@ -270,6 +270,25 @@ void scoped_broker::create_topic(const std::string& topic, int partitions) {
   run(env_ + broker_script() + " create-topic " + shell_quote(topic) + " " + std::to_string(partitions) + " 2>&1");
 }
 
+std::map<std::pair<std::string, int32_t>, int64_t> group_offsets(const std::string& group) {
+  auto out = run(broker_script() + " group-offsets " + shell_quote(group));
+  std::map<std::pair<std::string, int32_t>, int64_t> offsets;
+  char topic[256];
+  int32_t partition = 0;
+  long long offset = 0;
+  size_t start = 0;
+  while (start < out.size()) {
+    auto end = out.find('\n', start);
+    if (end == std::string::npos)
+      end = out.size();
+    auto line = out.substr(start, end - start);
+    if (std::sscanf(line.c_str(), "%255s %d %lld", topic, &partition, &offset) == 3)
+      offsets[{topic, partition}] = offset;
+    start = end + 1;
+  }
+  return offsets;
+}
+
 void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs) {
   std::string cmd = broker_script() + " create-topic " + shell_quote(name) + " " + std::to_string(partitions);
   for (auto& c : configs)

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <sys/types.h>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ std::string unique_topic(const std::string& prefix);
 
 // Creates a topic through scripts/broker; configs are topic-level "key=value" strings.
 void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs = {});
+
+// A consumer group's committed offsets as Kafka's tool reports them: (topic, partition) -> offset.
+std::map<std::pair<std::string, int32_t>, int64_t> group_offsets(const std::string& group);
 
 // A broker of the test's own besides the test command's (scripts/broker with its own state
 // directory in the build tree), e.g. formatted with other feature levels ("transaction.version=1").

@@ -309,6 +309,46 @@ CAF_TEST(send transaction commits a vector atomically or aborts it whole) {
   CAF_CHECK_EQUAL(count_prefix(counts, "broken-"), 0);
 }
 
+CAF_TEST(offsets sent to a transaction become the group offsets once it commits and never when it aborts) {
+  auto in = unique_topic("txn-offsets-in");
+  auto out = unique_topic("txn-offsets-out");
+  create_topic(in, 2);
+  create_topic(out, 1);
+  auto group = unique_topic("txn-group");
+  auto p = spawn_transactional(unique_id("offsets"));
+  consumer_group_metadata g;
+  g.group_id = group;
+  require_ok(p, init_txn_atom::value);
+  require_ok(p, begin_txn_atom::value);
+  require_delivered(send(p, out, "transformed-", 3));
+  caf::scoped_actor self{*sys};
+  auto send_offsets = [&](std::vector<offset_to_commit> offsets) {
+    caf::error out_err;
+    self->request(p, std::chrono::seconds{90}, send_offsets_atom::value, std::move(offsets), g)
+      .receive([](ok_atom) {}, [&](caf::error& err) { out_err = std::move(err); });
+    return out_err;
+  };
+  auto err = send_offsets({{in, 0, 42, -1, ""}, {in, 1, 7, -1, "meta"}});
+  CAF_CHECK(!err);
+  if (err)
+    CAF_MESSAGE("send_offsets_to_transaction: " << sys->render(err));
+  require_ok(p, commit_txn_atom::value);
+  // The coordinator writes the commit markers after EndTxn answered: read again (bounded) until
+  // the offsets show.
+  auto committed = group_offsets(group);
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+       committed.size() < 2 && std::chrono::steady_clock::now() < until;)
+    committed = group_offsets(group);
+  CAF_CHECK_EQUAL(committed[std::make_pair(in, 0)], 42);
+  CAF_CHECK_EQUAL(committed[std::make_pair(in, 1)], 7);
+  // Aborted: the group keeps what the last commit gave it.
+  require_ok(p, begin_txn_atom::value);
+  CAF_CHECK(!send_offsets({{in, 0, 100, -1, ""}}));
+  require_ok(p, abort_txn_atom::value);
+  CAF_CHECK_EQUAL(group_offsets(group)[std::make_pair(in, 0)], 42);
+  stop(p);
+}
+
 CAF_TEST(transactional calls on a producer without a transactional id fail with illegal state) {
   properties props{{"bootstrap.servers", bootstrap()}};
   auto p = spawn(props);

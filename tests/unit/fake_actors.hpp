@@ -226,6 +226,9 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [=](send_txn_atom, std::vector<producer_record>&) -> caf::result<std::vector<record_metadata>> {
       return unused();
     },
+    [=](send_offsets_atom, std::vector<offset_to_commit>&, consumer_group_metadata&) -> caf::result<ok_atom> {
+      return unused();
+    },
     [](txn_status_atom, transaction_status&) {},
   };
 }

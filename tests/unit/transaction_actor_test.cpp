@@ -24,7 +24,9 @@ struct coordinator_log {
   std::vector<protocol::init_producer_id_request> inits;
   std::vector<protocol::add_partitions_to_txn_request> adds;
   std::vector<std::pair<protocol::end_txn_request, int16_t>> ends; // with the version cap
-  std::deque<int16_t> init_errors, add_errors, end_errors;          // answered first, one each, then success
+  std::deque<int16_t> init_errors, add_errors, end_errors, offset_errors; // answered first, one each, then success
+  std::vector<protocol::add_offsets_to_txn_request> add_offsets;
+  std::vector<std::pair<protocol::txn_offset_commit_request, int16_t>> offset_commits; // with the version cap
   bool hold_inits = false;                                           // keep InitProducerId unanswered
   std::vector<caf::typed_response_promise<protocol::init_producer_id_response>> held_inits;
 };
@@ -81,6 +83,21 @@ caf::behavior fake_coordinator(caf::event_based_actor* self, std::shared_ptr<coo
         r.results_by_topic.push_back({t.name, {}});
         for (auto p : t.partitions)
           r.results_by_topic.back().results_by_partition.push_back({p, code});
+      }
+      return r;
+    },
+    [=](protocol::add_offsets_to_txn_request& req) {
+      log->add_offsets.push_back(req);
+      return protocol::add_offsets_to_txn_response{};
+    },
+    [=](protocol::txn_offset_commit_request& req, int16_t at_most) {
+      log->offset_commits.emplace_back(req, at_most);
+      auto code = next_error(log->offset_errors);
+      protocol::txn_offset_commit_response r;
+      for (auto& t : req.topics) {
+        r.topics.push_back({t.name, {}, {}});
+        for (auto& p : t.partitions)
+          r.topics.back().partitions.push_back({p.partition_index, code});
       }
       return r;
     },
@@ -149,6 +166,9 @@ caf::behavior fake_user(caf::event_based_actor* self, transaction_actor txn,
     [=](begin_txn_atom a) { call(a); },
     [=](commit_txn_atom a) { call(a); },
     [=](abort_txn_atom a) { call(a); },
+    [=](send_offsets_atom a, std::vector<offset_to_commit>& offsets, consumer_group_metadata& group) {
+      call(a, std::move(offsets), std::move(group));
+    },
     [=](send_txn_atom a, std::vector<producer_record>& records) {
       auto slot = results->size();
       results->emplace_back();
@@ -485,6 +505,59 @@ CAF_TEST(send transaction aborts when a record failed and answers why) {
   CAF_CHECK(!coord->ends[0].first.committed);
   CAF_CHECK(state() == transaction_state::ready); // the next one may go
   CAF_CHECK(is_ok(call(send_txn_atom::value, records_with({"d"}))));
+}
+
+std::vector<offset_to_commit> consumed_offsets() {
+  return {{"in", 0, 42, -1, ""}, {"in", 1, 7, 3, "m"}};
+}
+
+consumer_group_metadata group_of(std::string id) {
+  consumer_group_metadata g;
+  g.group_id = std::move(id);
+  return g;
+}
+
+CAF_TEST(send offsets under transactions v2 goes straight to the group coordinator) {
+  init();
+  CAF_CHECK(has_code(call(send_offsets_atom::value, consumed_offsets(), group_of("g")), errc::illegal_state));
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(send_offsets_atom::value, consumed_offsets(), group_of("g"))));
+  CAF_CHECK(coord->add_offsets.empty());
+  CAF_REQUIRE_EQUAL(coord->offset_commits.size(), 1u);
+  auto& [req, at_most] = coord->offset_commits[0];
+  CAF_CHECK_EQUAL(at_most, protocol::txn_offset_commit_request::txn_v2_min_version);
+  CAF_CHECK_EQUAL(req.group_id, "g");
+  CAF_CHECK_EQUAL(req.transactional_id, "tx-1");
+  CAF_CHECK_EQUAL(req.producer_id, 7000);
+  CAF_REQUIRE_EQUAL(req.topics.size(), 1u);
+  CAF_REQUIRE_EQUAL(req.topics[0].partitions.size(), 2u);
+  CAF_CHECK_EQUAL(req.topics[0].partitions[1].committed_offset, 7);
+  CAF_CHECK_EQUAL(req.topics[0].partitions[1].committed_leader_epoch, 3);
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  CAF_CHECK_EQUAL(coord->ends.size(), 1u); // the offsets alone make the transaction end with EndTxn
+  CAF_CHECK_EQUAL(coord->find_coordinator, 2); // the transaction's and the group's
+}
+
+CAF_TEST(send offsets under transactions v1 adds the offsets partition first) {
+  coord->transaction_version = 1;
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(send_offsets_atom::value, consumed_offsets(), group_of("g"))));
+  CAF_REQUIRE_EQUAL(coord->add_offsets.size(), 1u);
+  CAF_CHECK_EQUAL(coord->add_offsets[0].group_id, "g");
+  CAF_REQUIRE_EQUAL(coord->offset_commits.size(), 1u);
+  CAF_CHECK_EQUAL(coord->offset_commits[0].second, protocol::txn_offset_commit_request::txn_v2_min_version - 1);
+}
+
+CAF_TEST(a stale group generation makes the transaction abortable) {
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  coord->offset_errors.push_back(protocol::errc::illegal_generation);
+  auto r = call(send_offsets_atom::value, consumed_offsets(), group_of("g"));
+  CAF_CHECK(has_code(r, errc::abortable_error));
+  CAF_CHECK(text_of(r).find("ILLEGAL_GENERATION") != std::string::npos);
+  CAF_CHECK(state() == transaction_state::abortable_error);
+  CAF_CHECK(is_ok(call(abort_txn_atom::value)));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
