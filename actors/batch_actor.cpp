@@ -44,6 +44,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <optional>
 #include <random>
 #include <type_traits>
@@ -62,9 +63,14 @@ using namespace std::chrono;
 using clock_type = steady_clock;
 using protocol::errc::duplicate_sequence_number;
 
+// Where a record's outcome goes: `single` (an append's promise), a slot of `group` (an
+// append_many's reply), or `sink` as a record_ack named `id` (append_to: credit pushes and one-way
+// sends), sent with the others of that sink when the message that resolved them is done.
 struct pending_record {
   caf::typed_response_promise<record_metadata> single;
-  std::shared_ptr<collected_reports> group; // an append_many's reply, or none: `single`
+  std::shared_ptr<collected_reports> group;
+  delivery_sink sink;
+  uint64_t id = 0;
   size_t index = 0;
   int64_t timestamp = -1;
   int32_t key_size = -1;
@@ -206,6 +212,9 @@ struct batch_state {
   bool expiry_timer_armed = false; // an expire_atom is on its way
   bool leader_lookup = false;      // a Metadata refresh or a leader hint is being followed
   ledger totals;
+  // Outcomes for senders (append_to), sent when the current message is done: a message per sender
+  // per batch, not per record.
+  std::map<caf::actor_addr, std::pair<delivery_sink, std::vector<record_ack>>> acks;
   std::mt19937 random{std::random_device{}()};
 
   static inline const char* name = "cafka.batch";
@@ -362,14 +371,24 @@ void check_invariants(self_ptr self) {
   }
 }
 
-// Runs one handler, then checks the invariants: they hold between any two messages.
+void send_acks(self_ptr self) {
+  auto& acks = self->state.acks;
+  for (auto& [_, sink_acks] : acks)
+    self->send(sink_acks.first, delivered_atom::value, std::move(sink_acks.second));
+  acks.clear();
+}
+
+// Runs one handler, sends the outcomes it produced for senders, then checks the invariants: they
+// hold between any two messages.
 template <class Handler, class... Ts>
 auto checked(self_ptr self, Handler handler, Ts&&... xs) {
   if constexpr (std::is_void_v<std::invoke_result_t<Handler, self_ptr, Ts&&...>>) {
     handler(self, std::forward<Ts>(xs)...);
+    send_acks(self);
     check_invariants(self);
   } else {
     auto result = handler(self, std::forward<Ts>(xs)...);
+    send_acks(self);
     check_invariants(self);
     return result;
   }
@@ -382,6 +401,10 @@ void resolve(self_ptr self, pending_record& r, const record_metadata& md, const 
   ++self->state.totals.records_answered;
   if (r.group) {
     r.group->fill(r.index, delivery_report{md, err});
+  } else if (r.sink) {
+    auto& slot = self->state.acks[r.sink.address()];
+    slot.first = r.sink;
+    slot.second.push_back(record_ack{r.id, md, err});
   } else if (err) {
     r.single.deliver(err);
   } else {
@@ -860,6 +883,17 @@ caf::result<record_metadata> on_append(self_ptr self, producer_record& rec, int3
   return rp;
 }
 
+void on_append_to(self_ptr self, delivery_sink& sink, std::vector<uint64_t>& ids, std::vector<producer_record>& recs,
+                  std::vector<int32_t>& accounted) {
+  for (size_t i = 0; i < recs.size(); ++i) {
+    pending_record pr;
+    pr.sink = sink;
+    pr.id = i < ids.size() ? ids[i] : 0;
+    append(self, recs[i], i < accounted.size() ? accounted[i] : 0, std::move(pr));
+  }
+  maybe_send(self);
+}
+
 caf::result<std::vector<delivery_report>> on_append_many(self_ptr self, std::vector<producer_record>& recs,
                                                          std::vector<int32_t>& accounted) {
   // Before the promise: once a handler made one, CAF 0.17 drops the value it returns.
@@ -929,6 +963,10 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
     [=](append_atom, producer_record& rec, int32_t accounted) { return checked(self, on_append, rec, accounted); },
     [=](append_many_atom, std::vector<producer_record>& recs, std::vector<int32_t>& accounted) {
       return checked(self, on_append_many, recs, accounted);
+    },
+    [=](append_to_atom, delivery_sink& sink, std::vector<uint64_t>& ids, std::vector<producer_record>& recs,
+        std::vector<int32_t>& accounted) {
+      checked(self, on_append_to, sink, ids, recs, accounted);
     },
     [=](flush_atom) { checked(self, on_flush); },
     [=](close_atom) { checked(self, on_close); },
