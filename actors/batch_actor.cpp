@@ -15,7 +15,8 @@
 //                  batch; every batch sent (in flight or held) is older than every batch in `ready`,
 //                  and the open batch is the newest: retries go out before anything newer.
 //   retries first  in `ready`, the batches sent before come ahead of those never sent.
-//   window         in_flight.size() <= max_in_flight.
+//   window         in_flight.size() <= max_in_flight, and (idempotent) at most one batch of the
+//                  current identity in flight until the broker acknowledged one of it here.
 //   one stamp      (idempotent) every batch in flight or held carries the same producer identity, so a
 //                  new epoch never overtakes the old one on the wire; awaiting an identity it is the
 //                  current one, restamping it is an older one.
@@ -211,6 +212,9 @@ struct batch_state {
   bool retry_timer_armed = false;  // a retry_atom is on its way (set when held batches are re-queued)
   bool expiry_timer_armed = false; // an expire_atom is on its way
   bool leader_lookup = false;      // a Metadata refresh or a leader hint is being followed
+  // The identity of the newest batch the broker acknowledged on this partition: once it is the
+  // current one, the broker checks this producer's sequences here (see send_window).
+  producer_identity acknowledged;
   ledger totals;
   // Outcomes for senders (append_to), sent when the current message is done: a message per sender
   // per batch, not per record.
@@ -292,6 +296,9 @@ void check_invariants(self_ptr self) {
             "retries first: in ready, batches sent before come ahead of those never sent");
     // window
     require(st.in_flight.size() <= static_cast<size_t>(s.max_in_flight), "window: in_flight.size() <= max_in_flight");
+    if (s.idempotent && st.acknowledged != s.identity)
+      require(std::count_if(st.in_flight.begin(), st.in_flight.end(), [&](auto& b) { return b.stamped == s.identity; }) <= 1,
+              "window: one batch of the current identity in flight until one is acknowledged");
     // records and bytes
     int64_t records = 0;
     int64_t bytes = 0;
@@ -743,6 +750,7 @@ void on_produced(self_ptr self, uint64_t id, produce_result& r) {
       return;
     auto done = std::move(*i);
     st.in_flight.erase(i);
+    st.acknowledged = done.stamped;
     complete(self, done, r);
     requeue_held(self);
     maybe_send(self);
@@ -779,6 +787,18 @@ void send(self_ptr self, closed_batch b) {
           [=](caf::error& err) { checked(self, on_produce_failed, id, err); });
 }
 
+// How many batches may be in flight. A broker that has no state for a producer on a partition takes
+// any first sequence (ProducerStateManager accepts it, for producers whose state expired): were two
+// batches in flight and the first failed (a fresh topic's NOT_LEADER_OR_FOLLOWER), the second would
+// be written ahead of it. So one batch goes alone until one of the current identity is acknowledged.
+size_t send_window(self_ptr self) {
+  auto& st = self->state;
+  auto& s = st.settings;
+  if (s.idempotent && st.acknowledged != s.identity)
+    return 1;
+  return static_cast<size_t>(s.max_in_flight);
+}
+
 void maybe_send(self_ptr self) {
   auto& st = self->state;
   auto& s = st.settings;
@@ -801,7 +821,7 @@ void maybe_send(self_ptr self) {
     schedule_expiry(self);
     return;
   }
-  while (st.in_flight.size() < static_cast<size_t>(s.max_in_flight)) {
+  while (st.in_flight.size() < send_window(self)) {
     if (st.ready.empty()) {
       if (!st.open || !(st.open->due || s.linger.count() == 0))
         break;
