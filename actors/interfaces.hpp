@@ -188,14 +188,16 @@ struct transaction_status {
   caf::error error;         // abortable_error, fatal_error: what the state's calls and records get
 };
 
-// The transaction actor's view of the producer: a flush before EndTxn, and where status goes.
+// The transaction actor's view of the producer: a flush before EndTxn, send_transaction's records,
+// and where status goes.
 using transaction_host = caf::typed_actor<
   caf::replies_to<flush_atom>::with<ok_atom>,
   caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
   caf::reacts_to<txn_status_atom, transaction_status>>;
 
 // One per transactional producer: the state machine of Java's TransactionManager, talking to the
-// transaction coordinator (FindCoordinator, InitProducerId, AddPartitionsToTxn, EndTxn).
+// transaction coordinator (FindCoordinator, InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn,
+// EndTxn) and to consumer groups' coordinators (TxnOffsetCommit).
 using transaction_actor = caf::typed_actor<
   caf::replies_to<init_txn_atom>::with<ok_atom>,
   caf::replies_to<begin_txn_atom>::with<ok_atom>,

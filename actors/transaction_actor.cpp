@@ -15,6 +15,11 @@
 // identity to go on with (a bumped epoch). Otherwise v1: AddPartitionsToTxn before a partition's
 // first Produce in each transaction, EndTxn v4 at most, the identity stays.
 //
+// send_offsets_to_transaction commits a consumer group's offsets inside the transaction
+// (TxnOffsetCommit to the group's coordinator, after AddOffsetsToTxn under v1); commit and abort are
+// refused while it is pending. send_transaction runs begin, the records (through the host's
+// send_batch), and commit, or abort when a record failed, as one call.
+//
 // PRODUCER_FENCED and INVALID_PRODUCER_EPOCH, from any exchange or any record, mean a newer
 // producer with the same transactional.id took over: FATAL_ERROR with an error saying so, every
 // waiting call and partition add fails with it, and so does every later call.
