@@ -153,11 +153,7 @@ public:
   // Returns the number of records and of failures.
   std::pair<uint64_t, uint64_t> run() {
     self_->monitor(producer_);
-    bool attached = false;
-    self_->request(producer_, std::chrono::seconds{30}, attach_atom::value, caf::actor_cast<delivery_sink>(self_))
-      .receive([&](int64_t largest) { largest_ = largest, attached = true; },
-               [&](caf::error& err) { std::cerr << "cafka-produce: " << self_->system().render(err) << "\n"; });
-    if (!attached)
+    if (!attach())
       return {0, 0};
     line_source input{o_};
     std::string line;
@@ -201,7 +197,23 @@ public:
     return {pushed_, failed_};
   }
 
+  // Why the producer could not be attached to (empty when it was).
+  std::string refused;
+
 private:
+  // Attaches as a delivery sink. Sent one way, so that the producer's end (a node that dies) is
+  // seen while the answer is awaited, as it is later.
+  bool attach() {
+    self_->send(producer_, attach_atom::value, caf::actor_cast<delivery_sink>(self_));
+    bool attached = false;
+    self_->receive(
+      [&](int64_t largest) { largest_ = largest, attached = true; },
+      [&](caf::error& err) { refused = self_->system().render(err); },
+      [&](caf::down_msg& dm) { refused = "the producer went away (" + self_->system().render(dm.reason) + ")"; },
+      caf::after(std::chrono::seconds{30}) >> [&] { refused = "the producer did not answer attach within 30 s"; });
+    return attached;
+  }
+
   void on_acks(std::vector<record_ack>& acks) {
     for (auto& a : acks) {
       ++resolved_;
@@ -276,15 +288,21 @@ int main(int argc, char** argv) {
   if (obtained.exit_status != 0)
     return obtained.exit_status;
   uint64_t total = 0, failed = 0;
+  std::string refused;
   {
     caf::scoped_actor self{sys};
     streamer s{self, obtained.producer, o};
     std::tie(total, failed) = s.run();
+    refused = s.refused;
     for (auto& [why, n] : s.reasons_)
       std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
     if (!remote) // a published producer belongs to its node
       self->request(obtained.producer, caf::infinite, close_atom::value, caf::timespan{std::chrono::seconds{30}})
         .receive([](ok_atom) {}, [](caf::error&) {});
+  }
+  if (!refused.empty()) {
+    std::cerr << "cafka-produce: no record sent: " << refused << "\n";
+    return 1;
   }
   std::cerr << "cafka-produce: " << (total - failed) << " of " << total << " record(s) delivered to " << o.topic;
   if (failed)

@@ -193,6 +193,10 @@ private:
 
 } // namespace
 
+std::string run_command(const std::string& command) {
+  return run(command);
+}
+
 std::string bootstrap() {
   const char* b = std::getenv("CAFKA_BOOTSTRAP");
   if (b == nullptr || *b == '\0')

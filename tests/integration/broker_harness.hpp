@@ -22,6 +22,9 @@ uint16_t bootstrap_port();
 // The running broker's Kafka release as {major, minor} (scripts/broker version).
 std::pair<int, int> broker_version();
 
+// A shell command's standard output; the test fails when the command cannot be started.
+std::string run_command(const std::string& command);
+
 // A topic name unique to this process and call, with the given prefix.
 std::string unique_topic(const std::string& prefix);
 
