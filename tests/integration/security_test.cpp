@@ -5,6 +5,11 @@
 #include "integration/broker_harness.hpp"
 #include "integration/producer_session.hpp"
 #include "integration/send_all.hpp"
+#include "protocol/sasl.hpp"
+
+#include <atomic>
+#include <map>
+#include <thread>
 
 // TLS and SASL against the real broker's secured listeners (scripts/broker with
 // CAFKA_BROKER_SECURITY=1: user alice / alice-secret, a CA of its own, a certificate for localhost).
@@ -55,17 +60,16 @@ std::vector<producer_record> numbered(const std::string& topic, int n) {
 }
 
 struct fixture : producer_session {
-  producer_actor spawn_on(const std::string& listener, properties props) {
+  producer_actor spawn_on(const std::string& listener, properties props, producer_options options = {}) {
     props["bootstrap.servers"] = secured_listener(listener);
-    return spawn(props);
+    auto p = spawn_producer(*sys, props, std::move(options));
+    if (!p)
+      CAF_FAIL("spawn failed: " << sys->render(p.error()));
+    return *p;
   }
 
-  // Sends n records through the listener with the given security properties; a real consumer reads
-  // every one of them back, each at the offset its report gave.
-  void round_trip(const std::string& listener, const properties& security, int n = 500) {
-    auto topic = unique_topic("secured-" + listener);
-    create_topic(topic, 3);
-    auto p = spawn_on(listener, security);
+  // Sends records that a real consumer reads back, each at the offset its report gave.
+  void send_and_read_back(producer_actor p, const std::string& topic, int n) {
     auto records = numbered(topic, n);
     auto reports = send_all(*sys, p, records);
     CAF_REQUIRE_EQUAL(reports.size(), records.size());
@@ -83,6 +87,15 @@ struct fixture : producer_session {
       CAF_CHECK(found->second->key == records[i].key);
       CAF_CHECK(found->second->value == records[i].value);
     }
+  }
+
+  // Sends n records through the listener with the given security properties and reads them back.
+  void round_trip(const std::string& listener, const properties& security, producer_options options = {},
+                  int n = 500) {
+    auto topic = unique_topic("secured-" + listener);
+    create_topic(topic, 3);
+    auto p = spawn_on(listener, security, std::move(options));
+    send_and_read_back(p, topic, n);
     auto m = metrics(p);
     if (security.count("sasl.mechanism") > 0)
       CAF_CHECK_GREATER_OR_EQUAL(m.authentications, 1u);
@@ -213,6 +226,82 @@ CAF_TEST(a host name mismatch fails naming the check unless it is turned off) {
   for (auto& r : reports)
     CAF_CHECK(!r.error);
   close(unchecked);
+}
+
+CAF_TEST(SASL_SSL with OAUTHBEARER and an unsecured JWT from sasl.jaas.config) {
+  auto security = scram_over_tls("OAUTHBEARER", "");
+  security["sasl.jaas.config"] =
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"alice\";";
+  round_trip("sasl_ssl", security);
+}
+
+// The application's token provider is asked at every authentication (here: an unsecured JWT the
+// broker's default validator takes).
+CAF_TEST(SASL_PLAINTEXT with OAUTHBEARER tokens from the application) {
+  auto asked = std::make_shared<std::atomic<int>>(0);
+  producer_options options;
+  options.oauthbearer_token = [asked]() -> std::expected<std::string, std::string> {
+    ++*asked;
+    protocol::unsecured_jwt jwt;
+    jwt.claims.push_back({"sub", protocol::unsecured_jwt::claim_kind::string, "alice"});
+    return protocol::make_unsecured_jwt(jwt, std::chrono::system_clock::now());
+  };
+  round_trip("sasl_plaintext", {{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.mechanism", "OAUTHBEARER"}},
+             std::move(options));
+  CAF_CHECK_GREATER_OR_EQUAL(asked->load(), 1);
+}
+
+// The mtls listener requires a certificate its CA signed: the client's, from one PEM file.
+CAF_TEST(mutual TLS with the client certificate from a PEM keystore) {
+  auto security = tls_only();
+  security["ssl.keystore.type"] = "PEM";
+  security["ssl.keystore.location"] = tls_dir() + "/client.pem";
+  round_trip("mtls", security);
+}
+
+// TLS 1.3: the broker checks the client's certificate after the client finished its handshake, so
+// its refusal (an alert) comes with the first read; it is still a TLS error, not a network one.
+CAF_TEST(mutual TLS without a client certificate fails saying the broker wants one) {
+  auto topic = unique_topic("no-client-certificate");
+  create_topic(topic, 1);
+  auto security = tls_only();
+  security["max.block.ms"] = "5000";
+  auto p = spawn_on("mtls", security);
+  auto text = failed_send(p, topic);
+  CAF_CHECK(has(text, "AUTHENTICATION_FAILED"));
+  CAF_CHECK(has(text, "the broker wants a client certificate"));
+  close(p);
+}
+
+// KIP-368: the reauth listener gives sessions of 3 s (connections.max.reauth.ms); the producer
+// re-authenticates on the same connections before they end and keeps sending on them.
+CAF_TEST(SASL sessions are renewed on the same connection before the broker ends them) {
+  using namespace std::chrono;
+  auto topic = unique_topic("reauthenticated");
+  auto later_topic = unique_topic("reauthenticated-later");
+  create_topic(topic, 3);
+  create_topic(later_topic, 3);
+  auto p = spawn_on("reauth", {{"security.protocol", "SASL_PLAINTEXT"},
+                               {"sasl.mechanism", "SCRAM-SHA-256"},
+                               {"sasl.jaas.config", jaas("scram.ScramLoginModule", password)}});
+  send_and_read_back(p, topic, 200);
+  auto before = metrics(p);
+  CAF_CHECK_GREATER_OR_EQUAL(before.authentications, 1u);
+  // Each renewal is due at 85-95 % of 3 s: ask the metrics every 100 ms until every connection
+  // renewed its session, for at most 20 s.
+  auto deadline = steady_clock::now() + seconds{20};
+  auto now = before;
+  while (now.reauthentications < before.authentications && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds{100});
+    now = metrics(p);
+  }
+  CAF_CHECK_GREATER_OR_EQUAL(now.reauthentications, before.authentications);
+  // Past the first sessions' end: the connections still take records, and no new one was made.
+  send_and_read_back(p, later_topic, 400);
+  auto after = metrics(p);
+  CAF_CHECK_EQUAL(after.connection_attempts, before.connection_attempts);
+  CAF_CHECK_EQUAL(after.authentication_failures, 0u);
+  close(p);
 }
 
 // A protocol mismatch is a clear error, never a silent fallback to plaintext. Either side may be
