@@ -15,7 +15,8 @@
 //                  batch; every batch sent (in flight or held) is older than every batch in `ready`,
 //                  and the open batch is the newest: retries go out before anything newer.
 //   retries first  in `ready`, the batches sent before come ahead of those never sent.
-//   window         in_flight.size() <= max_in_flight.
+//   window         in_flight.size() <= max_in_flight, and (idempotent) at most one batch of the
+//                  current identity in flight until the broker acknowledged one of it here.
 //   one stamp      (idempotent) every batch in flight or held carries the same producer identity, so a
 //                  new epoch never overtakes the old one on the wire; awaiting an identity it is the
 //                  current one, restamping it is an older one.
@@ -44,6 +45,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <optional>
 #include <random>
 #include <type_traits>
@@ -62,9 +64,14 @@ using namespace std::chrono;
 using clock_type = steady_clock;
 using protocol::errc::duplicate_sequence_number;
 
+// Where a record's outcome goes: `single` (an append's promise), a slot of `group` (an
+// append_many's reply), or `sink` as a record_ack named `id` (append_to: credit pushes and one-way
+// sends), sent with the others of that sink when the message that resolved them is done.
 struct pending_record {
   caf::typed_response_promise<record_metadata> single;
-  std::shared_ptr<collected_reports> group; // an append_many's reply, or none: `single`
+  std::shared_ptr<collected_reports> group;
+  delivery_sink sink;
+  uint64_t id = 0;
   size_t index = 0;
   int64_t timestamp = -1;
   int32_t key_size = -1;
@@ -205,7 +212,13 @@ struct batch_state {
   bool retry_timer_armed = false;  // a retry_atom is on its way (set when held batches are re-queued)
   bool expiry_timer_armed = false; // an expire_atom is on its way
   bool leader_lookup = false;      // a Metadata refresh or a leader hint is being followed
+  // The identity of the newest batch the broker acknowledged on this partition: once it is the
+  // current one, the broker checks this producer's sequences here (see send_window).
+  producer_identity acknowledged;
   ledger totals;
+  // Outcomes for senders (append_to), sent when the current message is done: a message per sender
+  // per batch, not per record.
+  std::map<caf::actor_addr, std::pair<delivery_sink, std::vector<record_ack>>> acks;
   std::mt19937 random{std::random_device{}()};
 
   static inline const char* name = "cafka.batch";
@@ -283,6 +296,9 @@ void check_invariants(self_ptr self) {
             "retries first: in ready, batches sent before come ahead of those never sent");
     // window
     require(st.in_flight.size() <= static_cast<size_t>(s.max_in_flight), "window: in_flight.size() <= max_in_flight");
+    if (s.idempotent && st.acknowledged != s.identity)
+      require(std::count_if(st.in_flight.begin(), st.in_flight.end(), [&](auto& b) { return b.stamped == s.identity; }) <= 1,
+              "window: one batch of the current identity in flight until one is acknowledged");
     // records and bytes
     int64_t records = 0;
     int64_t bytes = 0;
@@ -362,14 +378,24 @@ void check_invariants(self_ptr self) {
   }
 }
 
-// Runs one handler, then checks the invariants: they hold between any two messages.
+void send_acks(self_ptr self) {
+  auto& acks = self->state.acks;
+  for (auto& [_, sink_acks] : acks)
+    self->send(sink_acks.first, delivered_atom::value, std::move(sink_acks.second));
+  acks.clear();
+}
+
+// Runs one handler, sends the outcomes it produced for senders, then checks the invariants: they
+// hold between any two messages.
 template <class Handler, class... Ts>
 auto checked(self_ptr self, Handler handler, Ts&&... xs) {
   if constexpr (std::is_void_v<std::invoke_result_t<Handler, self_ptr, Ts&&...>>) {
     handler(self, std::forward<Ts>(xs)...);
+    send_acks(self);
     check_invariants(self);
   } else {
     auto result = handler(self, std::forward<Ts>(xs)...);
+    send_acks(self);
     check_invariants(self);
     return result;
   }
@@ -382,6 +408,10 @@ void resolve(self_ptr self, pending_record& r, const record_metadata& md, const 
   ++self->state.totals.records_answered;
   if (r.group) {
     r.group->fill(r.index, delivery_report{md, err});
+  } else if (r.sink) {
+    auto& slot = self->state.acks[r.sink.address()];
+    slot.first = r.sink;
+    slot.second.push_back(record_ack{r.id, md, err});
   } else if (err) {
     r.single.deliver(err);
   } else {
@@ -720,6 +750,7 @@ void on_produced(self_ptr self, uint64_t id, produce_result& r) {
       return;
     auto done = std::move(*i);
     st.in_flight.erase(i);
+    st.acknowledged = done.stamped;
     complete(self, done, r);
     requeue_held(self);
     maybe_send(self);
@@ -756,6 +787,18 @@ void send(self_ptr self, closed_batch b) {
           [=](caf::error& err) { checked(self, on_produce_failed, id, err); });
 }
 
+// How many batches may be in flight. A broker that has no state for a producer on a partition takes
+// any first sequence (ProducerStateManager accepts it, for producers whose state expired): were two
+// batches in flight and the first failed (a fresh topic's NOT_LEADER_OR_FOLLOWER), the second would
+// be written ahead of it. So one batch goes alone until one of the current identity is acknowledged.
+size_t send_window(self_ptr self) {
+  auto& st = self->state;
+  auto& s = st.settings;
+  if (s.idempotent && st.acknowledged != s.identity)
+    return 1;
+  return static_cast<size_t>(s.max_in_flight);
+}
+
 void maybe_send(self_ptr self) {
   auto& st = self->state;
   auto& s = st.settings;
@@ -778,7 +821,7 @@ void maybe_send(self_ptr self) {
     schedule_expiry(self);
     return;
   }
-  while (st.in_flight.size() < static_cast<size_t>(s.max_in_flight)) {
+  while (st.in_flight.size() < send_window(self)) {
     if (st.ready.empty()) {
       if (!st.open || !(st.open->due || s.linger.count() == 0))
         break;
@@ -860,6 +903,17 @@ caf::result<record_metadata> on_append(self_ptr self, producer_record& rec, int3
   return rp;
 }
 
+void on_append_to(self_ptr self, delivery_sink& sink, std::vector<uint64_t>& ids, std::vector<producer_record>& recs,
+                  std::vector<int32_t>& accounted) {
+  for (size_t i = 0; i < recs.size(); ++i) {
+    pending_record pr;
+    pr.sink = sink;
+    pr.id = i < ids.size() ? ids[i] : 0;
+    append(self, recs[i], i < accounted.size() ? accounted[i] : 0, std::move(pr));
+  }
+  maybe_send(self);
+}
+
 caf::result<std::vector<delivery_report>> on_append_many(self_ptr self, std::vector<producer_record>& recs,
                                                          std::vector<int32_t>& accounted) {
   // Before the promise: once a handler made one, CAF 0.17 drops the value it returns.
@@ -929,6 +983,10 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
     [=](append_atom, producer_record& rec, int32_t accounted) { return checked(self, on_append, rec, accounted); },
     [=](append_many_atom, std::vector<producer_record>& recs, std::vector<int32_t>& accounted) {
       return checked(self, on_append_many, recs, accounted);
+    },
+    [=](append_to_atom, delivery_sink& sink, std::vector<uint64_t>& ids, std::vector<producer_record>& recs,
+        std::vector<int32_t>& accounted) {
+      checked(self, on_append_to, sink, ids, recs, accounted);
     },
     [=](flush_atom) { checked(self, on_flush); },
     [=](close_atom) { checked(self, on_close); },

@@ -24,11 +24,13 @@ namespace cafka {
 
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using append_many_atom = caf::atom_constant<caf::atom("append_n")>;
+using append_to_atom = caf::atom_constant<caf::atom("append_to")>;
 using batch_done_atom = caf::atom_constant<caf::atom("batch_done")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 using topic_atom = caf::atom_constant<caf::atom("topic")>;
 using producer_id_atom = caf::atom_constant<caf::atom("pid")>;
 using bump_epoch_atom = caf::atom_constant<caf::atom("bump_epoch")>;
@@ -179,6 +181,9 @@ using batch_actor = caf::typed_actor<
   caf::replies_to<append_atom, producer_record, int32_t>::with<record_metadata>,
   caf::replies_to<append_many_atom, std::vector<producer_record>, std::vector<int32_t>>::with<
     std::vector<delivery_report>>,
+  // records whose outcomes go to a sender as record_acks (sink, their ids, records, accounted bytes)
+  caf::reacts_to<append_to_atom, delivery_sink, std::vector<uint64_t>, std::vector<producer_record>,
+                 std::vector<int32_t>>,
   caf::reacts_to<flush_atom>,
   // the partition's leader moved (a refresh another partition asked for showed it)
   caf::reacts_to<leader_atom, connection_actor>,
@@ -198,7 +203,8 @@ using producer_internal_actor = producer_actor::extend<
   caf::reacts_to<bump_epoch_atom, producer_identity>,
   caf::reacts_to<producer_id_atom>, // ask for the first producer id again (the last try failed)
   caf::reacts_to<expire_atom>,  // a held record's max.block.ms may have run out
-  caf::reacts_to<sweep_atom>>;  // topics idle for metadata.max.idle.ms leave
+  caf::reacts_to<sweep_atom>,   // topics idle for metadata.max.idle.ms leave
+  caf::reacts_to<dispatch_atom>>; // send what the messages before this one produced
 
 } // namespace cafka
 

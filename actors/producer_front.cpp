@@ -70,13 +70,20 @@ struct topic_state {
   int32_t partition_count() const { return static_cast<int32_t>(metadata.partitions.size()); }
 };
 
-// Records that go to one batch actor in one append_many, with where each outcome goes.
+// Records that go to one batch actor in one message: an append_many for send_batch records (the
+// reports come back here, and `targets` says where each goes), or an append_to for one sender's
+// records (the batch actor sends that sender the outcomes itself, by `ids`).
 struct append_group {
   batch_actor batches;
   std::vector<producer_record> records;
   std::vector<int32_t> sizes;
-  std::vector<reply_target> targets;
+  std::vector<reply_target> targets; // append_many
+  delivery_sink sink;                // append_to
+  std::vector<uint64_t> ids;         // append_to
 };
+
+// A group per partition and sender (no sender: an append_many).
+using append_key = std::tuple<std::string, int32_t, caf::actor_addr>;
 
 struct flush_waiter {
   uint64_t target;
@@ -100,10 +107,12 @@ struct front_state {
   bool bumping_epoch = false;
   uint64_t arrivals = 0;
   bool expiry_scheduled = false;
-  // Filled while a message is handled, sent when it is done: a message per batch actor and per
-  // credit sender, not per record.
-  std::map<std::pair<std::string, int32_t>, append_group> appends;
+  // Filled while messages are handled and sent once those already in the mailbox are done (a
+  // dispatch message to ourselves comes after them): a message per batch actor and per sender, not
+  // per record, also when every record comes in a message of its own.
+  std::map<append_key, append_group> appends;
   std::map<caf::actor_addr, std::pair<delivery_sink, std::vector<record_ack>>> acks;
+  bool dispatch_queued = false;
   uint64_t accepted = 0; // records taken by send, send_batch and push
   uint64_t resolved = 0; // records whose outcome is known
   std::vector<flush_waiter> flushes;
@@ -160,6 +169,9 @@ void note_resolved(self_ptr self, uint64_t n) {
   });
 }
 
+void send_appends(self_ptr self, const std::string& topic, int32_t partition);
+void queue_dispatch(self_ptr self);
+
 // Hands an outcome to whoever waits for it (acks to credit senders go out when the message is done).
 void answer(self_ptr self, reply_target& target, record_metadata md, caf::error err) {
   std::visit(
@@ -176,6 +188,7 @@ void answer(self_ptr self, reply_target& target, record_metadata md, caf::error 
         auto& slot = self->state.acks[t.sink.address()];
         slot.first = t.sink;
         slot.second.push_back(record_ack{t.id, std::move(md), std::move(err)});
+        queue_dispatch(self);
       }
     },
     target);
@@ -239,7 +252,7 @@ void fetch_topic(self_ptr self, const std::string& name) {
         t->fetched_at = self->clock().now();
         t->metadata = std::move(md);
         drain(self, *t);
-        send_pending(self);
+        queue_dispatch(self);
       },
       [=](caf::error& err) {
         auto* t = find_topic(self, name);
@@ -255,7 +268,7 @@ void fetch_topic(self_ptr self, const std::string& name) {
         expire(self);
         if (!t->held.empty())
           fetch_topic(self, name);
-        send_pending(self);
+        queue_dispatch(self);
       });
 }
 
@@ -310,7 +323,7 @@ void renew_lease(self_ptr self, const std::string& name, topic_state& topic) {
           return;
         t->lease.extend(std::move(got.partitions), got.bytes_each);
         drain(self, *t);
-        send_pending(self);
+        queue_dispatch(self);
       },
       [=](caf::error&) {
         if (auto* t = find_topic(self, name))
@@ -447,14 +460,24 @@ void dispatch(self_ptr self, topic_state& topic, held_record h) {
   if (st.flushes.size() > 0 || st.closing)
     self->send(b, flush_atom::value);
   if (auto* single = std::get_if<to_request>(&h.target)) {
+    // Straight to the batch actor, which answers the user; what waits for this partition goes
+    // first, so that the partition takes records in the order they came.
+    send_appends(self, r.topic, r.partition);
     single->promise.delegate(b, append_atom::value, std::move(r), h.size);
     return;
   }
-  auto& group = st.appends[{r.topic, r.partition}];
+  auto* to = std::get_if<to_sender>(&h.target);
+  auto& group = st.appends[{r.topic, r.partition, to ? to->sink.address() : caf::actor_addr{}}];
   group.batches = b;
   group.sizes.push_back(h.size);
-  group.targets.push_back(std::move(h.target));
+  if (to) {
+    group.sink = to->sink;
+    group.ids.push_back(to->id);
+  } else {
+    group.targets.push_back(std::move(h.target));
+  }
   group.records.push_back(std::move(r));
+  queue_dispatch(self);
 }
 
 // Lets the topic's held records go, in order, while the first of them has what it needs.
@@ -532,32 +555,55 @@ held_record make_held(self_ptr self, producer_record r, reply_target target, boo
 
 // ---- After each message -----------------------------------------------------------------------
 
-// Sends what the message produced: one append_many per batch actor, one ack message per credit
-// sender, and the credit that freed memory allows.
+// Sends one append group: an append_to, or an append_many whose reports go where the records' targets say.
+void send_group(self_ptr self, append_group& g) {
+  if (g.sink) {
+    self->send(g.batches, append_to_atom::value, g.sink, std::move(g.ids), std::move(g.records), std::move(g.sizes));
+    return;
+  }
+  auto targets = std::make_shared<std::vector<reply_target>>(std::move(g.targets));
+  auto after = [=](std::vector<delivery_report> reports) {
+    for (size_t i = 0; i < targets->size(); ++i)
+      answer(self, (*targets)[i], std::move(reports[i].metadata), std::move(reports[i].error));
+  };
+  self->request(g.batches, caf::infinite, append_many_atom::value, std::move(g.records), std::move(g.sizes))
+    .then([=](std::vector<delivery_report>& reports) mutable {
+            reports.resize(targets->size());
+            after(std::move(reports));
+          },
+          [=](caf::error& err) mutable {
+            std::vector<delivery_report> reports(targets->size());
+            for (auto& r : reports)
+              r.error = err;
+            after(std::move(reports));
+          });
+}
+
+// Sends what waits for one partition now.
+void send_appends(self_ptr self, const std::string& topic, int32_t partition) {
+  auto& appends = self->state.appends;
+  auto i = appends.lower_bound({topic, partition, caf::actor_addr{}});
+  while (i != appends.end() && std::get<0>(i->first) == topic && std::get<1>(i->first) == partition) {
+    send_group(self, i->second);
+    i = appends.erase(i);
+  }
+}
+
+// What messages produced goes out after the messages already in the mailbox (see front_state).
+void queue_dispatch(self_ptr self) {
+  auto& st = self->state;
+  if (st.dispatch_queued)
+    return;
+  st.dispatch_queued = true;
+  self->send(self, dispatch_atom::value);
+}
+
+// Sends what messages produced: one append per batch actor and sender, one ack message per sender,
+// and the credit that freed memory allows.
 void send_pending(self_ptr self) {
   auto& st = self->state;
-  for (auto& [_, g] : st.appends) {
-    auto targets = std::make_shared<std::vector<reply_target>>(std::move(g.targets));
-    auto after = [=](std::vector<delivery_report> reports) {
-      for (size_t i = 0; i < targets->size(); ++i)
-        answer(self, (*targets)[i], std::move(reports[i].metadata), std::move(reports[i].error));
-      // Acks to credit senders go out now; this runs outside any handler's send_pending.
-      for (auto& [addr, acks] : self->state.acks)
-        self->send(acks.first, delivered_atom::value, std::move(acks.second));
-      self->state.acks.clear();
-    };
-    self->request(g.batches, caf::infinite, append_many_atom::value, std::move(g.records), std::move(g.sizes))
-      .then([=](std::vector<delivery_report>& reports) mutable {
-              reports.resize(targets->size());
-              after(std::move(reports));
-            },
-            [=](caf::error& err) mutable {
-              std::vector<delivery_report> reports(targets->size());
-              for (auto& r : reports)
-                r.error = err;
-              after(std::move(reports));
-            });
-  }
+  for (auto& [_, g] : st.appends)
+    send_group(self, g);
   st.appends.clear();
   for (auto& [_, acks] : st.acks)
     self->send(acks.first, delivered_atom::value, std::move(acks.second));
@@ -767,7 +813,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
   // A credit sender that ends (or its node) gives its unused credit back.
   self->set_down_handler([=](caf::down_msg& dm) {
     self->state.budget->detach(dm.source);
-    send_pending(self);
+    queue_dispatch(self);
   });
   return {
     [=](send_atom, producer_record& r) -> caf::result<record_metadata> {
@@ -775,8 +821,20 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
         return closed_error();
       auto rp = self->make_response_promise<record_metadata>();
       admit(self, make_held(self, std::move(r), to_request{rp}));
-      send_pending(self);
+      queue_dispatch(self);
       return rp;
+    },
+    [=](send_atom, uint64_t id, producer_record& r) {
+      auto sender = caf::actor_cast<delivery_sink>(self->current_sender());
+      if (!sender)
+        return; // anonymous: nobody to tell
+      reply_target target = to_sender{sender, id};
+      if (self->state.closing) {
+        ++self->state.accepted;
+        fail(self, r, target, closed_error());
+        return;
+      }
+      admit(self, make_held(self, std::move(r), std::move(target)));
     },
     [=](send_batch_atom, std::vector<producer_record>& records) -> caf::result<std::vector<delivery_report>> {
       if (self->state.closing)
@@ -787,7 +845,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       auto reply = std::make_shared<collected_reports>(rp, records.size());
       for (size_t i = 0; i < records.size(); ++i)
         admit(self, make_held(self, std::move(records[i]), to_batch_reply{reply, i}));
-      send_pending(self);
+      queue_dispatch(self);
       return rp;
     },
     [=](attach_atom, delivery_sink& sink) -> caf::result<int64_t> {
@@ -801,7 +859,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       // The answer first, then the credit: a sender knows the largest record before it may push.
       auto rp = self->make_response_promise<int64_t>();
       rp.deliver(largest_record(self));
-      send_pending(self);
+      queue_dispatch(self);
       return rp;
     },
     [=](push_atom, uint64_t first_id, std::vector<producer_record>& records) {
@@ -835,7 +893,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
         }
         admit(self, make_held(self, std::move(records[i]), std::move(target), true));
       }
-      send_pending(self);
+      queue_dispatch(self);
     },
     [=](detach_atom) {
       auto& sender = self->current_sender();
@@ -843,7 +901,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
         return;
       self->state.budget->detach(sender->address());
       self->demonitor(sender->address());
-      send_pending(self);
+      queue_dispatch(self);
     },
     [=](flush_atom) -> caf::result<ok_atom> {
       auto& s = self->state;
@@ -924,7 +982,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       }
       note_resolved(self, static_cast<uint64_t>(o.records + o.failed));
       drain_all(self);
-      send_pending(self);
+      queue_dispatch(self);
     },
     [=](bump_epoch_atom, producer_identity seen) { bump_epoch(self, seen); },
     [=](producer_id_atom) { request_identity(self); },
@@ -932,9 +990,13 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
     [=](expire_atom) {
       self->state.expiry_scheduled = false;
       expire(self);
-      send_pending(self);
+      queue_dispatch(self);
     },
     [=](sweep_atom) { forget_idle_topics(self); },
+    [=](dispatch_atom) {
+      self->state.dispatch_queued = false;
+      send_pending(self);
+    },
   };
 }
 

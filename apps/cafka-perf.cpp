@@ -6,8 +6,9 @@
 // --throughput is records/s, -1 for unthrottled. --mode says how records reach the producer:
 // `request` sends one `send` request per record, `batch` (the default) one `send_batch` per group
 // of records, `credit` pushes groups within the credit the producer grants (attach/push: no reply
-// handler per group, memory bounded by buffer.memory). Latency is per record, from its request (or
-// push) to its report.
+// handler per group, memory bounded by buffer.memory), `async` sends one one-way `send` (with an
+// id) per record and takes the outcomes as messages (no reply handler per record). Latency is per
+// record, from its request (or push, or send) to its report.
 // Progress every 5 s, then the final line in Kafka's shape (as tests/peers/librdkafka_perf.c
 // prints it) and a line with the client's CPU time and peak RSS.
 #include "apps/cli.hpp"
@@ -38,7 +39,7 @@ struct options {
   double throughput = 0;
   bool throughput_set = false;
   properties props;
-  enum class mode { batch, request, credit } how = mode::batch;
+  enum class mode { batch, request, async, credit } how = mode::batch;
   std::optional<std::pair<std::string, uint16_t>> node; // --node: a producer published by cafka-node
   cli::tls_flags tls;
   size_t group_size = 1000;
@@ -50,7 +51,7 @@ constexpr cli::program program{
   "usage: cafka-perf --topic TOPIC --num-records N (--record-size BYTES | --payload-file FILE)\n"
   "                  --throughput RECORDS_PER_SEC (-1: unthrottled)\n"
   "                  [--producer-props PROP=VALUE ...] [--producer.config FILE]\n"
-  "                  [--mode batch|request|credit] [--group-size N] [--request-window N]\n"
+  "                  [--mode batch|request|async|credit] [--group-size N] [--request-window N]\n"
   "                  [--node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM]]\n"
   "Kafka's kafka-producer-perf-test flags; progress every 5 s, then the final line in its shape and\n"
   "client_cpu_s=... cpu_us_per_record=... failed=... max_rss_kb=...\n"};
@@ -110,10 +111,12 @@ options parse(int argc, char** argv) {
         o.how = options::mode::batch;
       else if (m == "request")
         o.how = options::mode::request;
+      else if (m == "async")
+        o.how = options::mode::async;
       else if (m == "credit")
         o.how = options::mode::credit;
       else
-        args.fail("--mode: '" + m + "' is not batch, request or credit");
+        args.fail("--mode: '" + m + "' is not batch, request, async or credit");
     } else if (a == "--request-window")
       o.request_window = static_cast<size_t>(std::max<int64_t>(1, to_int(args, args.value())));
     else if (a == "--group-size")
@@ -246,6 +249,8 @@ struct runner_state {
   int64_t largest = 0;
   std::map<uint64_t, std::pair<clock_type::time_point, int64_t>> pushes;
   std::optional<producer_record> next_up; // the record the last push had no credit for
+  // --mode async: when each record went, by id modulo the window (never more are outstanding).
+  std::vector<clock_type::time_point> sent_at;
 };
 
 using runner_ptr = caf::stateful_actor<runner_state>*;
@@ -336,6 +341,11 @@ void push_within_credit(runner_ptr self, int64_t n) {
 
 void on_acks(runner_ptr self, std::vector<record_ack>& acks) {
   auto& s = self->state;
+  if (s.opts.how == options::mode::async) {
+    for (auto& a : acks)
+      on_result(self, s.sent_at[a.id % s.sent_at.size()], static_cast<int64_t>(s.payloads->record_size()), a.error);
+    return;
+  }
   for (auto& a : acks) {
     auto push = std::prev(s.pushes.upper_bound(a.id));
     on_result(self, push->second.first, static_cast<int64_t>(s.payloads->record_size()), a.error);
@@ -353,6 +363,14 @@ void pump(runner_ptr self) {
       push_within_credit(self, n);
       if (s.sent == before)
         break; // no credit: the producer's next grant pumps again
+      continue;
+    }
+    if (s.opts.how == options::mode::async) {
+      for (int64_t i = 0; i < n; ++i) {
+        auto id = static_cast<uint64_t>(s.sent++);
+        s.sent_at[id % s.sent_at.size()] = clock_type::now();
+        self->send(s.producer, send_atom::value, id, next_record(self));
+      }
       continue;
     }
     if (s.opts.how == options::mode::request) {
@@ -416,6 +434,8 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
     st.window = std::min(st.window, st.opts.request_window);
   if (st.opts.how == options::mode::credit) // the credit is the window
     st.window = static_cast<size_t>(st.opts.num_records);
+  if (st.opts.how == options::mode::async)
+    st.sent_at.resize(st.window);
   st.s.start = st.s.window_start = clock_type::now();
   // A remote producer may vanish: fail what is outstanding at once and finish.
   self->monitor(producer);

@@ -33,7 +33,10 @@ using delivery_sink = caf::typed_actor<
   // outcomes of pushed records, a message per batch or so, in no order across partitions
   caf::reacts_to<delivered_atom, std::vector<record_ack>>>;
 
-// send: one record, replied to with its metadata once acknowledged (or an error);
+// send: one record, replied to with its metadata once acknowledged (or an error); send with an id
+// first: one record, one way: no reply, its outcome comes back to the sender as a record_ack with
+// that id in a (delivered, acks) message (the sender handles delivery_sink's messages; no reply
+// handler per record: the fast way to send records one at a time);
 // send_batch: many records in one message, one report each; flush: replies once every record sent
 // before it resolved; close: flush (bounded), then stop (later calls fail with PRODUCER_CLOSED);
 // partitions: a topic's partitions; metrics.
@@ -47,6 +50,7 @@ using delivery_sink = caf::typed_actor<
 // record_ack; detach (or the sink's end) closes the session. Works across CAF nodes.
 using producer_actor = caf::typed_actor<
   caf::replies_to<send_atom, producer_record>::with<record_metadata>,
+  caf::reacts_to<send_atom, uint64_t, producer_record>,
   caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
   caf::replies_to<flush_atom>::with<ok_atom>,
   caf::replies_to<close_atom, caf::timespan>::with<ok_atom>,

@@ -102,6 +102,21 @@ struct fixture : test_coordinator_fixture<> {
     CAF_REQUIRE_LESS(request, log->produced.size());
     self->send(conn_untyped, answer_atom::value, request, std::move(r));
   }
+
+  // An idempotent partition sends one batch at a time until the broker acknowledged one of its
+  // identity: this has a first record (sequence 0) acknowledged, then forgets its request and reply.
+  caf::actor spawn_acknowledged(batch_settings s) {
+    auto b = spawn(std::move(s));
+    self->send(b, append_atom::value, record(100, 80), int32_t{200});
+    consume_messages();
+    CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+    answer(0, broker_answer(0, 0));
+    consume_messages();
+    CAF_REQUIRE_EQUAL(replies().size(), 1u);
+    log->produced.clear();
+    log->produced_by.clear();
+    return b;
+  }
 };
 
 } // namespace
@@ -343,7 +358,7 @@ CAF_TEST(close fails every unacknowledged record once and releases its bytes) {
 }
 
 CAF_TEST(idempotent batches carry contiguous sequences) {
-  auto b = spawn(idempotent_settings());
+  auto b = spawn_acknowledged(idempotent_settings()); // sequence 0
   for (int i = 0; i < 3; ++i)
     self->send(b, append_atom::value, record(i, 80), int32_t{200});
   consume_messages();
@@ -353,9 +368,10 @@ CAF_TEST(idempotent batches carry contiguous sequences) {
     CAF_REQUIRE(decoded.has_value());
     CAF_CHECK_EQUAL(decoded->front().producer_id, 77);
     CAF_CHECK_EQUAL(decoded->front().producer_epoch, 3);
-    CAF_CHECK_EQUAL(decoded->front().base_sequence, i);
+    CAF_CHECK_EQUAL(decoded->front().base_sequence, i + 1);
   }
 }
+
 
 // Request latency, as Java's request-latency-avg: the acknowledged attempt's send to its answer,
 // without the earlier failed attempt and the backoff before the retry.
@@ -467,11 +483,33 @@ constexpr int16_t out_of_order = protocol::errc::out_of_order_sequence_number;
 
 } // namespace
 
+// A broker without state for this producer on the partition takes any first sequence: were a
+// second batch in flight while the first failed (a fresh topic's NOT_LEADER_OR_FOLLOWER), it would
+// be written first. So the first batch goes alone, and its retry too, until one is acknowledged.
+CAF_TEST(an idempotent partition sends one batch alone until the broker acknowledged one) {
+  auto b = spawn(idempotent_settings());
+  for (int i = 0; i < 3; ++i)
+    self->send(b, append_atom::value, record(i, 80), int32_t{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  answer(0, broker_answer(protocol::errc::not_leader_or_follower, -1, -1, "not the leader yet"));
+  consume_messages();
+  advance_time(1s); // retry backoff
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u); // the retry, alone again
+  CAF_CHECK_EQUAL(stamp_of(log->produced[1].first).sequence, 0);
+  answer(1, broker_answer(0, 0));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 4u); // acknowledged: the other two go out together
+  CAF_CHECK_EQUAL(stamp_of(log->produced[2].first).sequence, 1);
+  CAF_CHECK_EQUAL(stamp_of(log->produced[3].first).sequence, 2);
+}
+
 // KIP-360: the broker lost the producer's state (UNKNOWN_PRODUCER_ID); the batches behind it fail
 // out of order. One bump is asked for; with the new epoch every batch goes again from sequence 0,
 // in the original order, and every record is acknowledged once.
 CAF_TEST(unknown producer id restamps every unacknowledged batch with the new epoch) {
-  auto b = spawn(idempotent_settings());
+  auto b = spawn_acknowledged(idempotent_settings());
   for (int i = 0; i < 3; ++i)
     self->send(b, append_atom::value, record(i, 80), int32_t{200});
   consume_messages();
@@ -492,6 +530,9 @@ CAF_TEST(unknown producer id restamps every unacknowledged batch with the new ep
   consume_messages();
   advance_time(1s);
   consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 4u); // the broker lost the state: one batch alone again
+  answer(3, broker_answer(0, 13, -1));
+  consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 6u);
   for (int32_t i = 0; i < 3; ++i) {
     auto& again = log->produced[3 + static_cast<size_t>(i)].first;
@@ -504,7 +545,7 @@ CAF_TEST(unknown producer id restamps every unacknowledged batch with the new ep
     CAF_REQUIRE(original && resent);
     CAF_CHECK(original->front().records.front().key == resent->front().records.front().key);
   }
-  for (size_t i = 3; i < 6; ++i)
+  for (size_t i = 4; i < 6; ++i)
     answer(i, broker_answer(0, 10 + static_cast<int64_t>(i), -1));
   consume_messages();
   auto got = replies();
@@ -573,6 +614,9 @@ CAF_TEST(an old epoch retry that finds the state gone restamps everything) {
   consume_messages();
   CAF_CHECK(log->bump_requests.empty()); // already on the new epoch: no second bump
   advance_time(1s);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 3u); // the state is gone: one batch alone first
+  answer(2, broker_answer(0, 20));
   consume_messages();
   CAF_REQUIRE_EQUAL(log->produced.size(), 4u);
   auto first = stamp_of(log->produced[2].first);

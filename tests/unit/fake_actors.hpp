@@ -72,6 +72,7 @@ inline caf::behavior fake_sink(caf::event_based_actor* self, caf::actor producer
       self->send(producer, a, first, std::move(records));
     },
     [=](detach_atom a) { self->send(producer, a); },
+    [=](send_atom a, uint64_t id, producer_record& r) { self->send(producer, a, id, std::move(r)); },
     [=](credit_atom, int64_t bytes) { log->credit.push_back(bytes); },
     [=](delivered_atom, std::vector<record_ack>& acks) {
       for (auto& a : acks)
@@ -201,6 +202,7 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
   auto unused = [] { return caf::make_error(caf::sec::unexpected_message); };
   return {
     [=](send_atom, producer_record&) -> caf::result<record_metadata> { return unused(); },
+    [](send_atom, uint64_t, producer_record&) {},
     [=](send_batch_atom, std::vector<producer_record>&) -> caf::result<std::vector<delivery_report>> {
       return unused();
     },
@@ -217,6 +219,7 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [](topic_atom, topic_metadata&) {},
     [](expire_atom) {},
     [](sweep_atom) {},
+    [](dispatch_atom) {},
   };
 }
 

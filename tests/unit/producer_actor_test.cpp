@@ -726,6 +726,35 @@ CAF_TEST(credit follows acknowledgements and never exceeds the buffer) {
     CAF_CHECK(!a.error);
 }
 
+// One-way send: no reply handler per record; the outcomes come back to the sender by id, a message
+// per batch, and records of one partition stay in the order they were sent.
+CAF_TEST(one way sends come back as acks by id in one message per batch) {
+  auto client = spawn({{"batch.size", "100000"}});
+  auto sink = sys.spawn(fake_sink, front(), log);
+  spawned.push_back(sink);
+  for (uint64_t id = 7; id < 10; ++id) {
+    auto r = record("orders");
+    r.partition = 1;
+    r.value = nullable_bytes::of("v" + std::to_string(id));
+    self->send(sink, send_atom::value, id, std::move(r));
+  }
+  linger();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  CAF_CHECK_EQUAL(log->produced[0].first.record_count, 3);
+  auto decoded = protocol::decode_record_batches(*log->produced[0].first.bytes);
+  CAF_REQUIRE(decoded.has_value());
+  CAF_REQUIRE_EQUAL(decoded->front().records.size(), 3u);
+  CAF_CHECK(decoded->front().records[2].value == nullable_bytes::of("v9")); // in the order sent
+  acknowledge_all();
+  CAF_REQUIRE_EQUAL(log->acks.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    CAF_CHECK_EQUAL(log->acks[i].id, 7 + i);
+    CAF_CHECK(!log->acks[i].error);
+    CAF_CHECK_EQUAL(log->acks[i].metadata.offset, static_cast<int64_t>(i));
+  }
+  CAF_CHECK_EQUAL(log->credit.size(), 0u); // not a credit sender: nothing granted
+}
+
 CAF_TEST(a credit sender that ends gives its credit back) {
   auto client = spawn({{"buffer.memory", "10000"}});
   auto sink = attached_sink();
