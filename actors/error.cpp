@@ -24,6 +24,7 @@ const char* client_error_name(errc code) {
     case errc::unsupported_version: return "UNSUPPORTED_VERSION";
     case errc::malformed_response: return "MALFORMED_RESPONSE";
     case errc::serialization_error: return "SERIALIZATION_ERROR";
+    case errc::authentication_failed: return "AUTHENTICATION_FAILED";
   }
   return nullptr;
 }
@@ -66,6 +67,15 @@ bool is_retriable(const caf::error& err) {
     return protocol::error_info(*code).retriable;
   auto code = static_cast<errc>(err.code());
   return code == errc::network_error || code == errc::request_timeout;
+}
+
+bool is_authentication_error(const caf::error& err) {
+  if (err.category() != error_category)
+    return false;
+  if (auto code = broker_error_code(err))
+    return *code == protocol::errc::sasl_authentication_failed || *code == protocol::errc::unsupported_sasl_mechanism
+           || *code == protocol::errc::illegal_sasl_state;
+  return err.code() == static_cast<uint8_t>(errc::authentication_failed);
 }
 
 std::string describe_error(uint8_t code, const caf::message& context) {

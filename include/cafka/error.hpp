@@ -27,6 +27,9 @@ enum class errc : uint8_t {
   unsupported_version,        // the broker speaks no version cafka speaks
   malformed_response,         // bytes from the broker that do not decode
   serialization_error,        // a key or value serializer failed
+  authentication_failed,      // TLS or SASL: a check on our side failed (the broker's certificate,
+                              // its host name, a SCRAM server signature) or the broker refused our
+                              // certificate; a broker's SASL refusal keeps its own code (58)
 };
 
 constexpr caf::atom_value error_category = caf::atom("kafka");
@@ -43,6 +46,12 @@ std::optional<int16_t> broker_error_code(const caf::error& err);
 // Whether retrying the request that failed with err may succeed (Kafka's retriable errors, lost
 // connections, request timeouts).
 bool is_retriable(const caf::error& err);
+
+// Whether err says that authenticating to a broker failed, as Java's AuthenticationException
+// (which includes SslAuthenticationException): AUTHENTICATION_FAILED (TLS, SASL checks on our side)
+// or the broker's SASL_AUTHENTICATION_FAILED (58), UNSUPPORTED_SASL_MECHANISM (33) and
+// ILLEGAL_SASL_STATE (34). Not retriable: a producer fails what waits for that broker at once.
+bool is_authentication_error(const caf::error& err);
 
 // "RECORD_TOO_LARGE: the record is 2000123 bytes ..." for any error of this category.
 std::string describe_error(uint8_t code, const caf::message& context);

@@ -263,5 +263,16 @@ CAF_TEST(tls between nodes) {
   // Without TLS the same node does not talk.
   auto plain = run_app("cafka-produce --node " + address + " -t " + topic, "in the clear\n");
   CAF_CHECK_NOT_EQUAL(plain.status, 0);
+  // TLS is mutual: a client whose certificate the node's CA did not sign is refused, though it
+  // trusts the node.
+  made = std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=stranger -keyout " + dir
+                      + "/stranger-key.pem -out " + dir + "/stranger.pem >/dev/null 2>&1").c_str());
+  CAF_REQUIRE_EQUAL(made, 0);
+  auto stranger = run_app("cafka-produce --node " + address + " --tls-cert " + dir + "/stranger.pem --tls-key " + dir
+                            + "/stranger-key.pem --tls-ca " + dir + "/cert.pem -t " + topic,
+                          "from a stranger\n");
+  CAF_CHECK_NOT_EQUAL(stranger.status, 0);
+  CAF_CHECK(stranger.output.find("cannot reach the producer") != std::string::npos);
+  CAF_CHECK_EQUAL(consume_all(topic).size(), 1u);
   std::system(("rm -rf " + dir).c_str());
 }

@@ -214,6 +214,16 @@ uint16_t bootstrap_port() {
   return static_cast<uint16_t>(std::stoi(b.substr(b.rfind(':') + 1)));
 }
 
+std::string secured_listener(const std::string& name) {
+  auto out = run(broker_script() + " bootstrap " + shell_quote(name));
+  return out.substr(0, out.find('\n'));
+}
+
+std::string tls_dir() {
+  auto out = run(broker_script() + " tls-dir");
+  return out.substr(0, out.find('\n'));
+}
+
 std::string unique_topic(const std::string& prefix) {
   static std::atomic<int> counter{0};
   return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);

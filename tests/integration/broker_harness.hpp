@@ -19,6 +19,15 @@ std::string bootstrap();
 std::string bootstrap_host();
 uint16_t bootstrap_port();
 
+// The broker's address on one of its secured listeners (ssl, mtls, sasl_plaintext, sasl_ssl,
+// reauth: scripts/broker bootstrap LISTENER), "localhost:PORT", as its certificate names it. Fails
+// the test when the broker has none (started without CAFKA_BROKER_SECURITY=1).
+std::string secured_listener(const std::string& name);
+
+// The folder of the secured listeners' CA (ca.pem) and a client's certificate and key
+// (scripts/broker tls-dir).
+std::string tls_dir();
+
 // The running broker's Kafka release as {major, minor} (scripts/broker version).
 std::pair<int, int> broker_version();
 
