@@ -375,7 +375,9 @@ std::expected<tls_config, std::string> parse_tls(const security_reader& in) {
   return tls;
 }
 
-std::expected<protocol::sasl_settings, std::string> parse_sasl(const security_reader& in, security_protocol sp) {
+// token_provider: the application gave OAUTHBEARER tokens through producer_options.
+std::expected<protocol::sasl_settings, std::string> parse_sasl(const security_reader& in, security_protocol sp,
+                                                                bool token_provider) {
   protocol::sasl_settings s;
   auto mechanism = in.either("sasl.mechanism", "sasl.mechanisms");
   if (!mechanism)
@@ -391,6 +393,10 @@ std::expected<protocol::sasl_settings, std::string> parse_sasl(const security_re
   if (!m)
     return refuse(mechanism_property, "'" + mechanism_name + "' is not one of " + known);
   s.mechanism = *m;
+  if (token_provider && s.mechanism != protocol::sasl_mechanism::oauthbearer)
+    return refuse(mechanism_property, "the OAUTHBEARER token provider (producer_options::oauthbearer_token) needs "
+                                      "sasl.mechanism=OAUTHBEARER, not "
+                                        + std::string(protocol::name_of(s.mechanism)));
 
   auto jaas = in.get("sasl.jaas.config");
   auto username = in.get("sasl.username");
@@ -513,7 +519,10 @@ std::expected<protocol::sasl_settings, std::string> parse_sasl(const security_re
   }
   if (token_file && claims)
     return refuse("sasl.oauthbearer.token.file", "cannot be given with unsecured JWT claims in sasl.jaas.config");
-  if (!token_file && !claims)
+  if (token_provider && (token_file || claims))
+    return refuse(token_file ? "sasl.oauthbearer.token.file" : "sasl.jaas.config",
+                  "cannot give a token with the token provider (producer_options::oauthbearer_token) given");
+  if (!token_file && !claims && !token_provider)
     return refuse(entry ? "sasl.jaas.config" : "sasl.oauthbearer.token.file",
                   "OAUTHBEARER needs a token: a file (sasl.oauthbearer.token.file) or an unsecured JWT "
                   "(sasl.jaas.config with unsecuredLoginStringClaim_sub=\"...\")");
@@ -547,7 +556,7 @@ std::string_view name_of(security_protocol p) {
   return "?";
 }
 
-std::expected<security_config, std::string> parse_security_config(const properties& props) {
+std::expected<security_config, std::string> parse_security_config(const properties& props, bool oauthbearer_token_provider) {
   security_reader in{props};
   security_config sc;
   if (auto p = in.get("security.protocol")) {
@@ -578,7 +587,7 @@ std::expected<security_config, std::string> parse_security_config(const properti
     sc.tls = std::move(*tls);
   }
   if (sc.protocol == security_protocol::sasl_plaintext || sc.protocol == security_protocol::sasl_ssl) {
-    auto sasl = parse_sasl(in, sc.protocol);
+    auto sasl = parse_sasl(in, sc.protocol, oauthbearer_token_provider);
     if (!sasl)
       return std::unexpected(sasl.error());
     sc.sasl = std::move(*sasl);
@@ -613,7 +622,7 @@ std::expected<std::vector<broker_address>, std::string> parse_bootstrap_servers(
   return out;
 }
 
-std::expected<producer_config, std::string> parse_config(const properties& props) {
+std::expected<producer_config, std::string> parse_config(const properties& props, bool oauthbearer_token_provider) {
   producer_config c;
   for (auto& [name, value] : props) {
     if (security_properties().count(name))
@@ -626,7 +635,7 @@ std::expected<producer_config, std::string> parse_config(const properties& props
   }
   if (c.bootstrap_servers.empty())
     return std::unexpected("bootstrap.servers: required, e.g. 127.0.0.1:9092");
-  auto security = parse_security_config(props);
+  auto security = parse_security_config(props, oauthbearer_token_provider);
   if (!security)
     return std::unexpected(security.error());
   c.security = std::move(*security);

@@ -101,11 +101,14 @@ struct producer_config {
 };
 
 // The error says which property and why ("linger.ms: 'abc' is not an integer").
-std::expected<producer_config, std::string> parse_config(const properties& props);
+// oauthbearer_token_provider: the application gives OAUTHBEARER tokens itself
+// (producer_options::oauthbearer_token), so the properties give none.
+std::expected<producer_config, std::string> parse_config(const properties& props, bool oauthbearer_token_provider = false);
 
 // The security.*, ssl.* and sasl.* properties of props (the others are not looked at). The error
 // names the property and never holds a secret.
-std::expected<security_config, std::string> parse_security_config(const properties& props);
+std::expected<security_config, std::string> parse_security_config(const properties& props,
+                                                                  bool oauthbearer_token_provider = false);
 
 // "host:port[,host:port...]".
 std::expected<std::vector<broker_address>, std::string> parse_bootstrap_servers(const std::string& list);

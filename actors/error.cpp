@@ -24,6 +24,7 @@ const char* client_error_name(errc code) {
     case errc::unsupported_version: return "UNSUPPORTED_VERSION";
     case errc::malformed_response: return "MALFORMED_RESPONSE";
     case errc::serialization_error: return "SERIALIZATION_ERROR";
+    case errc::authentication_failed: return "AUTHENTICATION_FAILED";
     case errc::transaction_aborted: return "TRANSACTION_ABORTED";
     case errc::abortable_error: return "ABORTABLE_ERROR";
     case errc::illegal_state: return "ILLEGAL_STATE";
@@ -157,6 +158,7 @@ transaction_category transaction_error_category(const caf::error& err) {
       return abortable;
     case errc::invalid_config:
     case errc::unsupported_version:
+    case errc::authentication_failed: // Java's AuthenticationException: the credentials or certificates
     case errc::record_too_large: // RecordTooLargeException is fatal for the record, the producer's config decides
       return invalid_configuration;
     case errc::illegal_state:
@@ -183,6 +185,15 @@ const char* to_string(transaction_category c) {
     case transaction_category::fatal: return "fatal";
   }
   return "?";
+}
+
+bool is_authentication_error(const caf::error& err) {
+  if (err.category() != error_category)
+    return false;
+  if (auto code = broker_error_code(err))
+    return *code == protocol::errc::sasl_authentication_failed || *code == protocol::errc::unsupported_sasl_mechanism
+           || *code == protocol::errc::illegal_sasl_state;
+  return err.code() == static_cast<uint8_t>(errc::authentication_failed);
 }
 
 std::string describe_error(uint8_t code, const caf::message& context) {

@@ -43,6 +43,8 @@ using net_frame_atom = caf::atom_constant<caf::atom("net_frame")>;
 using net_down_atom = caf::atom_constant<caf::atom("net_down")>;
 using net_sent_atom = caf::atom_constant<caf::atom("net_sent")>;
 using net_junk_atom = caf::atom_constant<caf::atom("net_junk")>;
+using net_secure_atom = caf::atom_constant<caf::atom("net_secure")>;
+using reauth_atom = caf::atom_constant<caf::atom("reauth")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
@@ -85,7 +87,9 @@ struct produce_result {
   leader_hint new_leader;
 };
 
-// One actor per broker: connects (Boost.Asio), negotiates versions (ApiVersions), pipelines up to
+// One actor per broker: connects (Boost.Asio; TLS for SSL and SASL_SSL), negotiates versions
+// (ApiVersions), authenticates (SaslHandshake, SaslAuthenticate for SASL_PLAINTEXT and SASL_SSL, and
+// again before the broker's session lifetime ends, KIP-368), pipelines up to
 // max.in.flight.requests.per.connection requests (none while the broker throttles it, KIP-219),
 // coalesces the batches waiting for it into one Produce request (with the producer's
 // transactional.id), fails what is in flight as retriable when the connection drops, and answers
@@ -104,14 +108,16 @@ using connection_actor = caf::typed_actor<
   // a feature's finalized level in the broker's ApiVersions answer (0: not finalized), once connected
   caf::replies_to<feature_atom, std::string>::with<int16_t>,
   // from the network thread (generation tells a stale connection's events apart)
-  caf::reacts_to<net_up_atom, uint64_t>,
+  caf::reacts_to<net_up_atom, uint64_t>,     // TCP connected
+  caf::reacts_to<net_secure_atom, uint64_t>, // the TLS handshake completed
   caf::reacts_to<net_frame_atom, uint64_t, protocol::byte_buffer>,
-  caf::reacts_to<net_down_atom, uint64_t, std::string>,
+  caf::reacts_to<net_down_atom, uint64_t, std::string, bool>, // why; true: a TLS check failed (not retriable)
   caf::reacts_to<net_sent_atom, uint64_t, uint64_t>,
   caf::reacts_to<net_junk_atom, uint64_t, std::string>, // bytes that are no frames; the session closed
   // to itself
   caf::reacts_to<connect_atom>,
-  caf::reacts_to<resume_atom>, // a broker's throttle time (KIP-219) passed
+  caf::reacts_to<resume_atom>,                // a broker's throttle time (KIP-219) passed
+  caf::reacts_to<reauth_atom, uint64_t>,      // the SASL session nears its end (KIP-368)
   caf::reacts_to<timeout_atom, uint64_t, int32_t>>;
 
 // ---- Metadata ----------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ struct broker_failure {
 
 struct metadata_state {
   producer_config config;
+  // config.security as every connection shares it (one copy of the secrets, not one per broker).
+  std::shared_ptr<const tls_config> tls;
+  std::shared_ptr<const protocol::sasl_settings> sasl;
   connection_factory connect;
   std::map<int32_t, connection_actor> connections; // broker node id -> connection (< 0: bootstrap)
   std::map<int32_t, std::pair<std::string, int32_t>> addresses;
@@ -66,8 +69,11 @@ namespace {
 
 using self_ptr = metadata_actor::stateful_pointer<metadata_state>;
 
-connection_settings settings_for(const producer_config& c, int32_t node_id, const std::string& host, uint16_t port) {
+connection_settings settings_for(const metadata_state& st, int32_t node_id, const std::string& host, uint16_t port) {
+  auto& c = st.config;
   connection_settings s;
+  s.tls = st.tls;
+  s.sasl = st.sasl;
   s.node_id = node_id;
   s.host = host;
   s.port = port;
@@ -179,6 +185,17 @@ void expire_waiters(self_ptr self) {
 
 void fetch(self_ptr self);
 
+// Authentication failed (TLS or SASL): no wait can end well by waiting on, so every topic wait
+// fails now with that error, as Java's producer throws its AuthenticationException from the send
+// waiting for metadata. Later sends ask again, at the pace of the connection's reconnect backoff.
+void fail_topic_waiters(self_ptr self, const caf::error& err) {
+  auto waiters = std::move(self->state.waiters);
+  self->state.waiters.clear();
+  for (auto& [_, list] : waiters)
+    for (auto& w : list)
+      w.promise.deliver(err);
+}
+
 // Whether a partition got another leader (or the topic another partition count).
 bool leaders_moved(const topic_metadata& before, const topic_metadata& after) {
   if (before.partitions.size() != after.partitions.size())
@@ -202,7 +219,7 @@ void know_broker(self_ptr self, int32_t node_id, const std::string& host, int32_
     self->unlink_from(old->second);
     self->send_exit(old->second, make_error(errc::network_error, "its address changed"));
   }
-  st.connections[node_id] = st.connect(self, settings_for(st.config, node_id, host, static_cast<uint16_t>(port)));
+  st.connections[node_id] = st.connect(self, settings_for(st, node_id, host, static_cast<uint16_t>(port)));
 }
 
 void apply_metadata(self_ptr self, const protocol::metadata_response& resp) {
@@ -340,6 +357,8 @@ void fetch(self_ptr self) {
         auto& s = self->state;
         s.fetching = false;
         note_failure(self, node_id, err);
+        if (is_authentication_error(err))
+          fail_topic_waiters(self, err);
         expire_waiters(self);
         if (!s.waiters.empty() || s.fetch_again)
           schedule_refresh(self);
@@ -398,11 +417,11 @@ void init_producer_id(self_ptr self, uint64_t waiter) {
 
 } // namespace
 
-connection_factory real_connections(std::shared_ptr<network> net, std::shared_ptr<std::atomic<int64_t>> in_flight_gauge) {
-  return [net, in_flight_gauge](caf::local_actor* parent, const connection_settings& s) -> connection_actor {
-    auto with_gauge = s;
-    with_gauge.in_flight_gauge = in_flight_gauge;
-    auto conn = spawn_connection(parent->system(), std::move(with_gauge), net);
+connection_factory real_connections(std::shared_ptr<network> net, std::shared_ptr<connection_counters> counters) {
+  return [net, counters](caf::local_actor* parent, const connection_settings& s) -> connection_actor {
+    auto with_counters = s;
+    with_counters.counters = counters;
+    auto conn = spawn_connection(parent->system(), std::move(with_counters), net);
     parent->link_to(conn);
     return conn;
   };
@@ -414,9 +433,13 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
   st.config = std::move(config);
   st.connect = std::move(connect);
   st.listener = std::move(listener);
+  if (st.config.security.tls)
+    st.tls = std::make_shared<const tls_config>(*st.config.security.tls);
+  if (st.config.security.sasl)
+    st.sasl = std::make_shared<const protocol::sasl_settings>(*st.config.security.sasl);
   int32_t bootstrap_id = -1;
   for (auto& b : st.config.bootstrap_servers) {
-    st.connections[bootstrap_id] = st.connect(self, settings_for(st.config, bootstrap_id, b.host, b.port));
+    st.connections[bootstrap_id] = st.connect(self, settings_for(st, bootstrap_id, b.host, b.port));
     --bootstrap_id;
   }
   return {

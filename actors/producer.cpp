@@ -9,22 +9,25 @@ namespace cafka {
 
 caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const properties& props,
                                              producer_options options) {
-  auto config = parse_config(props);
+  auto config = parse_config(props, static_cast<bool>(options.oauthbearer_token));
   if (!config)
     return make_error(errc::invalid_config, config.error());
-  // Issue #13: the security settings are parsed and checked, but the connection actor does not
-  // speak TLS or SASL yet. Refuse rather than connect in plaintext; remove with that change.
-  if (config->security.protocol != security_protocol::plaintext)
-    return make_error(errc::invalid_config, "security.protocol: " + std::string(name_of(config->security.protocol))
-                                              + " is not supported by the connection yet (issue #13)");
+  if (options.oauthbearer_token && config->security.sasl)
+    config->security.sasl->oauthbearer_token_provider =
+      [provider = std::move(options.oauthbearer_token)]() -> protocol::result<std::string> {
+      auto token = provider();
+      if (!token)
+        return protocol::unexpected(std::move(token.error()));
+      return std::move(*token);
+    };
   front_settings fs;
   fs.config = std::move(*config);
   fs.interceptors = std::move(options.interceptors);
   fs.partitioner = std::move(options.partitioner);
   // One io thread for this producer's connections; it stops when the last connection is gone.
-  auto in_flight = std::make_shared<std::atomic<int64_t>>(0);
-  fs.connections = real_connections(std::make_shared<network>(), in_flight);
-  fs.in_flight_requests = in_flight;
+  auto counters = std::make_shared<connection_counters>();
+  fs.connections = real_connections(std::make_shared<network>(), counters);
+  fs.counters = counters;
   auto front = spawn_producer_front(sys, std::move(fs));
   return caf::actor_cast<producer_actor>(front);
 }

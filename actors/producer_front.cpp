@@ -226,6 +226,14 @@ void fail_held(self_ptr self, held_record& h, caf::error err) {
   fail(self, h.record, h.target, std::move(err));
 }
 
+// Every record the topic holds fails with err.
+void fail_held_records(self_ptr self, topic_state& topic, const caf::error& err) {
+  auto held = std::move(topic.held);
+  topic.held.clear();
+  for (auto& h : held)
+    fail_held(self, h, err);
+}
+
 // ---- Metadata, producer id, leases ------------------------------------------------------------
 
 void drain(self_ptr self, topic_state& topic);
@@ -266,6 +274,10 @@ void fetch_topic(self_ptr self, const std::string& name) {
         if (!t)
           return;
         t->fetching = false;
+        // A broker that refused us (TLS, SASL) will not answer by waiting on: the held records fail
+        // now with its error, as Java's send throws its AuthenticationException.
+        if (is_authentication_error(err))
+          fail_held_records(self, *t, err);
         t->last_error = std::move(err);
         // Records whose max.block.ms ran out fail with the cause; later ones wait anew.
         expire(self);
@@ -1098,8 +1110,13 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       auto m = s.metrics;
       m.buffer_bytes_in_use = s.budget->in_batches() + s.budget->pushed() + s.budget->credit_outstanding();
       m.waiting_bytes = s.budget->waiting();
-      if (s.settings.in_flight_requests)
-        m.in_flight_requests = s.settings.in_flight_requests->load(std::memory_order_relaxed);
+      if (auto& counters = s.settings.counters) {
+        m.in_flight_requests = counters->in_flight.load(std::memory_order_relaxed);
+        m.connection_attempts = counters->connection_attempts.load(std::memory_order_relaxed);
+        m.authentications = counters->authentications.load(std::memory_order_relaxed);
+        m.reauthentications = counters->reauthentications.load(std::memory_order_relaxed);
+        m.authentication_failures = counters->authentication_failures.load(std::memory_order_relaxed);
+      }
       m.compression_ratio = m.uncompressed_bytes ? static_cast<double>(m.bytes_sent) / m.uncompressed_bytes : 1.0;
       m.request_latency_avg_ms = s.latency_count ? s.latency_sum_ms / s.latency_count : 0;
       m.active_topics = static_cast<int64_t>(s.topics.size());

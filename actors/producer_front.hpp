@@ -16,7 +16,7 @@ struct front_settings {
   interceptor_list interceptors;
   custom_partitioner partitioner;
   connection_factory connections; // how the metadata actor reaches brokers
-  std::shared_ptr<const std::atomic<int64_t>> in_flight_requests; // kept up to date by the connections
+  std::shared_ptr<const connection_counters> counters; // kept up to date by the connections
   partitioner_actor sticky_partitions; // empty: the producer spawns its own partitioner actor
 };
 

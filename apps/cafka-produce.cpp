@@ -168,13 +168,19 @@ public:
   streamer(caf::scoped_actor& self, producer_actor producer, const options& o)
     : self_(self), producer_(std::move(producer)), o_(o) {}
 
-  // Opens the credit session; false (having said why) when the producer refused it.
+  // Opens the credit session as a delivery sink; false when the producer could not be attached to
+  // (`refused` says why).
   bool attach() {
     self_->monitor(producer_);
+    // Sent one way, so that the producer's end (a node that dies) is seen while the answer is
+    // awaited, as it is later.
+    self_->send(producer_, attach_atom::value, caf::actor_cast<delivery_sink>(self_));
     bool attached = false;
-    self_->request(producer_, std::chrono::seconds{30}, attach_atom::value, caf::actor_cast<delivery_sink>(self_))
-      .receive([&](int64_t largest) { largest_ = largest, attached = true; },
-               [&](caf::error& err) { std::cerr << "cafka-produce: " << self_->system().render(err) << "\n"; });
+    self_->receive(
+      [&](int64_t largest) { largest_ = largest, attached = true; },
+      [&](caf::error& err) { refused = self_->system().render(err); },
+      [&](caf::down_msg& dm) { refused = "the producer went away (" + self_->system().render(dm.reason) + ")"; },
+      caf::after(std::chrono::seconds{30}) >> [&] { refused = "the producer did not answer attach within 30 s"; });
     return attached;
   }
 
@@ -230,6 +236,9 @@ public:
   }
 
   void detach() { self_->send(producer_, detach_atom::value); }
+
+  // Why the producer could not be attached to (empty when it was).
+  std::string refused;
 
 private:
   void on_acks(std::vector<record_ack>& acks) {
@@ -351,6 +360,7 @@ int main(int argc, char** argv) {
     return obtained.exit_status;
   uint64_t total = 0, failed = 0;
   bool transactions_failed = false;
+  std::string refused;
   {
     caf::scoped_actor self{sys};
     streamer s{self, obtained.producer, o};
@@ -361,11 +371,16 @@ int main(int argc, char** argv) {
       std::tie(total, failed) = s.run();
       s.detach();
     }
+    refused = s.refused;
     for (auto& [why, n] : s.reasons_)
       std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
     if (!remote) // a published producer belongs to its node
       self->request(obtained.producer, caf::infinite, close_atom::value, caf::timespan{std::chrono::seconds{30}})
         .receive([](ok_atom) {}, [](caf::error&) {});
+  }
+  if (!refused.empty()) {
+    std::cerr << "cafka-produce: no record sent: " << refused << "\n";
+    return 1;
   }
   std::cerr << "cafka-produce: " << (total - failed) << " of " << total << " record(s) delivered to " << o.topic;
   if (failed)

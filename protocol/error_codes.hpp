@@ -41,6 +41,11 @@ constexpr int16_t unknown_producer_id = 59;
 constexpr int16_t producer_fenced = 90;
 constexpr int16_t unknown_topic_id = 100;
 
+// Authentication (SaslHandshake, SaslAuthenticate): Java's AuthenticationException subclasses.
+constexpr int16_t unsupported_sasl_mechanism = 33;
+constexpr int16_t illegal_sasl_state = 34;
+constexpr int16_t sasl_authentication_failed = 58;
+
 // Transactions, as Java 4.4's TransactionManager treats them.
 // Retriable: find the coordinator again (not_coordinator, coordinator_not_available) or retry.
 constexpr int16_t coordinator_load_in_progress = 14;

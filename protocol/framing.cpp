@@ -28,6 +28,10 @@ std::string impossible_size(byte_span prefix, int32_t size, size_t max_frame_siz
 
 } // namespace
 
+bool looks_like_tls_record(byte_span prefix) {
+  return prefix.size() >= 3 && prefix[0] >= 20 && prefix[0] <= 23 && prefix[1] == 3 && prefix[2] <= 4;
+}
+
 bool frame_assembler::feed(byte_span bytes) {
   if (!error_.empty())
     return false;
@@ -51,6 +55,7 @@ bool frame_assembler::next(byte_buffer& frame) {
   int32_t size = r.i32();
   if (size < 4 || static_cast<size_t>(size) > max_frame_size_) {
     error_ = impossible_size(prefix, size, max_frame_size_);
+    tls_record_ = looks_like_tls_record(prefix);
     return false;
   }
   if (buffer_.size() - read_pos_ - 4 < static_cast<size_t>(size))

@@ -80,12 +80,20 @@ public:
   // Moves the next complete frame (without its size prefix) into frame; false if none is complete.
   bool next(byte_buffer& frame);
   const std::string& error() const { return error_; }
+  // Whether the impossible size prefix was the start of a TLS record: the peer speaks TLS.
+  bool tls_record() const { return tls_record_; }
 
 private:
   byte_buffer buffer_;
   size_t read_pos_ = 0;
   size_t max_frame_size_;
   std::string error_;
+  bool tls_record_ = false;
 };
+
+// Whether bytes open a TLS record (a TLS port's alert or handshake where a Kafka frame was due): a
+// record type (change_cipher_spec, alert, handshake, application_data), then version 3.0 to 3.4.
+// As a size prefix that is 335 MB or more, beyond any response.
+bool looks_like_tls_record(byte_span prefix);
 
 } // namespace cafka::protocol

@@ -810,7 +810,16 @@ result<std::unique_ptr<sasl_client>> make_sasl_client(const sasl_settings& s, st
     }
     case sasl_mechanism::oauthbearer: {
       std::string token;
-      if (!s.oauthbearer_token_file.empty()) {
+      if (s.oauthbearer_token_provider) {
+        auto provided = s.oauthbearer_token_provider();
+        if (!provided)
+          return unexpected("OAUTHBEARER: the token provider failed: " + provided.error());
+        if (!valid_bearer_token(*provided)) {
+          cleanse(*provided);
+          return unexpected("OAUTHBEARER: the token provider's token is no bearer token ([-_~+/.A-Za-z0-9]+ then '='s)");
+        }
+        token = std::move(*provided);
+      } else if (!s.oauthbearer_token_file.empty()) {
         auto from_file = read_oauthbearer_token_file(s.oauthbearer_token_file);
         if (!from_file)
           return unexpected("OAUTHBEARER: " + from_file.error());

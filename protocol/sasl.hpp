@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -188,8 +189,10 @@ struct sasl_settings {
   std::string username; // PLAIN, SCRAM
   std::string password; // PLAIN, SCRAM
   bool scram_token_auth = false; // ScramLoginModule's tokenauth="true" (delegation tokens)
-  // OAUTHBEARER takes its token from exactly one of these: a file re-read at every authentication
-  // (so that an outside process can renew it), or an unsecured JWT minted at every authentication.
+  // OAUTHBEARER takes its token from exactly one of these: a function asked at every authentication
+  // (the application's token provider), a file re-read at every authentication (so that an outside
+  // process can renew it), or an unsecured JWT minted at every authentication.
+  std::function<result<std::string>()> oauthbearer_token_provider;
   std::string oauthbearer_token_file;
   std::optional<unsecured_jwt> oauthbearer_unsecured;
   std::vector<std::pair<std::string, std::string>> oauthbearer_extensions;

@@ -27,6 +27,9 @@ enum class errc : uint8_t {
   unsupported_version,        // the broker speaks no version cafka speaks
   malformed_response,         // bytes from the broker that do not decode
   serialization_error,        // a key or value serializer failed
+  authentication_failed,      // TLS or SASL: a check on our side failed (the broker's certificate,
+                              // its host name, a SCRAM server signature) or the broker refused our
+                              // certificate; a broker's SASL refusal keeps its own code (58)
   // Transactions (issue #14).
   transaction_aborted,        // a record not written because its transaction aborted (Java's TransactionAbortedException)
   abortable_error,            // the transaction cannot commit any more: abort it, then go on (Java's ABORTABLE_ERROR state)
@@ -48,6 +51,11 @@ std::optional<int16_t> broker_error_code(const caf::error& err);
 // connections, request timeouts).
 bool is_retriable(const caf::error& err);
 
+// Whether err says that authenticating to a broker failed, as Java's AuthenticationException
+// (which includes SslAuthenticationException): AUTHENTICATION_FAILED (TLS, SASL checks on our side)
+// or the broker's SASL_AUTHENTICATION_FAILED (58), UNSUPPORTED_SASL_MECHANISM (33) and
+// ILLEGAL_SASL_STATE (34). Not retriable: a producer fails what waits for that broker at once.
+bool is_authentication_error(const caf::error& err);
 // KIP-1050's categories of a transactional error: what the application does next. Errors of a
 // transactional producer (its replies to init/begin/commit/abort/send_offsets/send_transaction and
 // each record's) fall in one of them; the broker's codes follow Java 4.4's exception classes

@@ -19,11 +19,24 @@
 
 #include "caf/all.hpp"
 
+#include <expected>
+#include <functional>
+#include <string>
+
 namespace cafka {
+
+// An OAUTHBEARER token (a JWT, RFC 6750's b64token) or why there is none. Asked for at every
+// authentication and re-authentication (KIP-368), on whichever CAF worker runs the connection: it
+// must be thread-safe and quick (hand out a cached token; renew it elsewhere). An error fails that
+// authentication with the text (never put the token in it).
+using oauthbearer_token_provider = std::function<std::expected<std::string, std::string>()>;
 
 struct producer_options {
   interceptor_list interceptors;
   custom_partitioner partitioner; // empty: Java's default (murmur2 / uniform sticky)
+  // With sasl.mechanism=OAUTHBEARER: where tokens come from, instead of sasl.oauthbearer.token.file
+  // or an unsecured JWT in sasl.jaas.config (then sasl.jaas.config may be left out).
+  oauthbearer_token_provider oauthbearer_token;
 };
 
 // Validates the properties and spawns the producer; a bad property is an INVALID_CONFIG error whose

@@ -91,6 +91,12 @@ struct producer_metrics {
   uint64_t epoch_bumps = 0;      // KIP-360: new epochs after the broker lost our sequence state
   int64_t active_topics = 0;     // topics with state in the producer (idle ones leave after metadata.max.idle.ms)
   int64_t active_partitions = 0; // partitions with a batch actor
+  // Broker connections (Java's connection-creation-total, successful-authentication-total,
+  // successful-reauthentication-total, failed-authentication-total):
+  uint64_t connection_attempts = 0;     // connects begun, to bootstrap addresses and brokers
+  uint64_t authentications = 0;         // SASL authentications that succeeded on new connections
+  uint64_t reauthentications = 0;       // KIP-368: SASL sessions renewed on a live connection
+  uint64_t authentication_failures = 0; // TLS or SASL set-ups that failed (the reason is in the errors)
 };
 
 template <class Inspector>
@@ -131,7 +137,8 @@ typename Inspector::result_type inspect(Inspector& f, producer_metrics& x) {
   return f(caf::meta::type_name("cafka::producer_metrics"), x.records_sent, x.records_failed,
            x.records_retried, x.batches_sent, x.bytes_sent, x.uncompressed_bytes, x.compression_ratio,
            x.request_latency_avg_ms, x.request_latency_max_ms, x.buffer_bytes_in_use, x.waiting_bytes,
-           x.in_flight_requests, x.epoch_bumps, x.active_topics, x.active_partitions);
+           x.in_flight_requests, x.epoch_bumps, x.active_topics, x.active_partitions, x.connection_attempts,
+           x.authentications, x.reauthentications, x.authentication_failures);
 }
 
 } // namespace cafka

@@ -203,15 +203,17 @@ CAF_TEST(a node killed mid stream fails the pending sends and the sender exits 1
   }
   background_process sender{{std::string(CAFKA_BINARY_DIR) + "/cafka-produce", "--node", address, "-t", topic, in_path}};
   // The sender's output starts only when replies arrive; none can before the node dies. Wait
-  // until the sender is connected (its requests are then in flight), then kill the node.
+  // until the records stream to the node (its socket received more than the nodes' handshake and
+  // the attach: the 1000 records are about 50 KB), then kill the node.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
   auto port = address.substr(address.rfind(':') + 1);
-  bool connected = false;
-  while (!connected && std::chrono::steady_clock::now() < deadline) {
-    std::string cmd = "ss -Htn state established '( sport = :" + port + " )' | grep -q .";
-    connected = std::system(cmd.c_str()) == 0;
+  bool streaming = false;
+  while (!streaming && std::chrono::steady_clock::now() < deadline) {
+    auto info = run_command("ss -Htni state established '( sport = :" + port + " )'");
+    auto at = info.find("bytes_received:");
+    streaming = at != std::string::npos && std::stol(info.substr(at + 15)) > 20000;
   }
-  CAF_REQUIRE(connected);
+  CAF_REQUIRE(streaming);
   auto started = std::chrono::steady_clock::now();
   node->signal_and_wait(SIGKILL);
   std::string output, line;
@@ -261,5 +263,16 @@ CAF_TEST(tls between nodes) {
   // Without TLS the same node does not talk.
   auto plain = run_app("cafka-produce --node " + address + " -t " + topic, "in the clear\n");
   CAF_CHECK_NOT_EQUAL(plain.status, 0);
+  // TLS is mutual: a client whose certificate the node's CA did not sign is refused, though it
+  // trusts the node.
+  made = std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=stranger -keyout " + dir
+                      + "/stranger-key.pem -out " + dir + "/stranger.pem >/dev/null 2>&1").c_str());
+  CAF_REQUIRE_EQUAL(made, 0);
+  auto stranger = run_app("cafka-produce --node " + address + " --tls-cert " + dir + "/stranger.pem --tls-key " + dir
+                            + "/stranger-key.pem --tls-ca " + dir + "/cert.pem -t " + topic,
+                          "from a stranger\n");
+  CAF_CHECK_NOT_EQUAL(stranger.status, 0);
+  CAF_CHECK(stranger.output.find("cannot reach the producer") != std::string::npos);
+  CAF_CHECK_EQUAL(consume_all(topic).size(), 1u);
   std::system(("rm -rf " + dir).c_str());
 }

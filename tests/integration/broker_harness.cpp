@@ -193,6 +193,10 @@ private:
 
 } // namespace
 
+std::string run_command(const std::string& command) {
+  return run(command);
+}
+
 std::string bootstrap() {
   const char* b = std::getenv("CAFKA_BOOTSTRAP");
   if (b == nullptr || *b == '\0')
@@ -208,6 +212,16 @@ std::string bootstrap_host() {
 uint16_t bootstrap_port() {
   auto b = bootstrap();
   return static_cast<uint16_t>(std::stoi(b.substr(b.rfind(':') + 1)));
+}
+
+std::string secured_listener(const std::string& name) {
+  auto out = run(broker_script() + " bootstrap " + shell_quote(name));
+  return out.substr(0, out.find('\n'));
+}
+
+std::string tls_dir() {
+  auto out = run(broker_script() + " tls-dir");
+  return out.substr(0, out.find('\n'));
 }
 
 std::string unique_topic(const std::string& prefix) {

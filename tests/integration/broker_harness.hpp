@@ -20,8 +20,20 @@ std::string bootstrap();
 std::string bootstrap_host();
 uint16_t bootstrap_port();
 
+// The broker's address on one of its secured listeners (ssl, mtls, sasl_plaintext, sasl_ssl,
+// reauth: scripts/broker bootstrap LISTENER), "localhost:PORT", as its certificate names it. Fails
+// the test when the broker has none (started without CAFKA_BROKER_SECURITY=1).
+std::string secured_listener(const std::string& name);
+
+// The folder of the secured listeners' CA (ca.pem) and a client's certificate and key
+// (scripts/broker tls-dir).
+std::string tls_dir();
+
 // The running broker's Kafka release as {major, minor} (scripts/broker version).
 std::pair<int, int> broker_version();
+
+// A shell command's standard output; the test fails when the command cannot be started.
+std::string run_command(const std::string& command);
 
 // A topic name unique to this process and call, with the given prefix.
 std::string unique_topic(const std::string& prefix);

@@ -309,4 +309,21 @@ CAF_TEST(an impossible frame size names the bytes it was read from) {
   byte_buffer frame;
   CAF_CHECK(!a.next(frame));
   CAF_CHECK_EQUAL(a.error(), "a frame of 1213486160 bytes (\"HTTP\"), more than the 268435456 a response may have");
+  CAF_CHECK(!a.tls_record());
+}
+
+// A TLS port answers a plaintext request with an alert (Kafka's TLS listeners do): that is told
+// apart, so the connection can say that the port speaks TLS.
+CAF_TEST(a TLS record where a frame was due is recognised) {
+  frame_assembler a{size_t{256} << 20};
+  const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a}; // TLS 1.2 alert: unexpected_message
+  a.feed(byte_span{alert, sizeof alert});
+  byte_buffer frame;
+  CAF_CHECK(!a.next(frame));
+  CAF_CHECK(a.tls_record());
+  CAF_CHECK_EQUAL(a.error(), "a frame of 352518912 bytes (\"\\x15\\x03\\x03\\x00\"), more than the 268435456 a response may have");
+  const uint8_t hello[] = {0x16, 0x03, 0x01, 0x02};
+  CAF_CHECK(looks_like_tls_record(byte_span{hello, 4}));
+  const uint8_t big_frame[] = {0x15, 0x00, 0x00, 0x00};
+  CAF_CHECK(!looks_like_tls_record(byte_span{big_frame, 4}));
 }
