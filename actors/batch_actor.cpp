@@ -436,6 +436,7 @@ void fail_records(self_ptr self, std::vector<pending_record>& records, int64_t a
   batch_outcome o;
   o.released_bytes = accounted;
   o.failed = static_cast<int32_t>(records.size());
+  o.error = err;
   report(self, o);
   records.clear();
 }
@@ -487,6 +488,7 @@ void close_open(self_ptr self) {
     stamp.producer_id = s.identity.id;
     stamp.producer_epoch = s.identity.epoch;
     stamp.base_sequence = st.next_sequence;
+    stamp.transactional = s.transactional;
   }
   int32_t count = ob.builder.record_count();
   int64_t uncompressed = static_cast<int64_t>(ob.builder.size());
@@ -657,7 +659,8 @@ void restamp_if_drained(self_ptr self) {
     if (keep_sent && b.attempts > 0)
       continue; // sent under the old epoch: goes again as it was, before any new-epoch batch
     auto bytes = *b.bytes;
-    protocol::restamp_record_batch(bytes, {st.settings.identity.id, st.settings.identity.epoch, sequence, false});
+    protocol::restamp_record_batch(bytes, {st.settings.identity.id, st.settings.identity.epoch, sequence,
+                                          st.settings.transactional});
     b.bytes = std::make_shared<const protocol::byte_buffer>(std::move(bytes));
     b.base_sequence = sequence;
     b.stamped = st.settings.identity;
@@ -672,7 +675,7 @@ void restamp_if_drained(self_ptr self) {
 // failed or unanswered predecessor explains.
 bool needs_new_epoch(self_ptr self, const closed_batch& b, std::optional<int16_t> code) {
   auto& st = self->state;
-  if (!st.settings.idempotent || !code)
+  if (!st.settings.idempotent || st.settings.transactional || !code)
     return false;
   if (*code == protocol::errc::unknown_producer_id)
     return true;
@@ -779,7 +782,7 @@ void send(self_ptr self, closed_batch b) {
     broken(self, "phases: nothing is sent outside the sending phase");
   b.last_sent = self->clock().now();
   ++b.attempts;
-  produce_batch pb{s.topic, s.topic_id, s.partition, b.bytes, static_cast<int32_t>(b.records.size())};
+  produce_batch pb{s.topic, s.topic_id, s.partition, b.bytes, static_cast<int32_t>(b.records.size()), s.max_version};
   uint64_t id = b.id;
   st.in_flight.push_back(std::move(b));
   self->request(s.leader, caf::infinite, produce_atom::value, std::move(pb))

@@ -24,6 +24,11 @@ struct batch_settings {
   int32_t retries = INT32_MAX;
   int32_t max_in_flight = 5;
   bool idempotent = false;
+  // A transactional producer's batches: marked transactional, epochs come from the transaction
+  // actor only (never bumped here, KIP-360 is the coordinator's), and a transactions v1 producer's
+  // go with Produce below v12.
+  bool transactional = false;
+  int16_t max_version = protocol::produce_request::max_version;
   producer_identity identity;
   connection_actor leader; // may be empty: asked from metadata then
   metadata_actor metadata;

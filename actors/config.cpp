@@ -136,6 +136,23 @@ const std::map<std::string, setter>& setters() {
     {"reconnect.backoff.ms", ms_field(&producer_config::reconnect_backoff)},
     {"reconnect.backoff.max.ms", ms_field(&producer_config::reconnect_backoff_max)},
     {"socket.connection.setup.timeout.ms", ms_field(&producer_config::socket_connection_setup_timeout)},
+    {"transactional.id",
+     [](producer_config& c, const std::string& v) -> std::expected<void, std::string> {
+       if (v.empty()) // Java's NonEmptyString validator
+         return std::unexpected("String must be non-empty");
+       c.transactional_id = v;
+       return {};
+     }},
+    // The broker refuses more than its transaction.max.timeout.ms (15 minutes by default) at
+    // init_transactions with INVALID_TRANSACTION_TIMEOUT.
+    {"transaction.timeout.ms",
+     [](producer_config& c, const std::string& v) -> std::expected<void, std::string> {
+       auto ms = parse_int<int32_t>(v, 1, INT32_MAX); // InitProducerId carries an int32
+       if (!ms)
+         return std::unexpected(ms.error());
+       c.transaction_timeout = std::chrono::milliseconds{*ms};
+       return {};
+     }},
     // Java-only: they name Java classes. Accepted so that a Java properties file works unchanged;
     // cafka serializes with C++ types (actors/serializer.hpp).
     {"key.serializer", ignored()},
@@ -608,8 +625,6 @@ std::expected<std::vector<broker_address>, std::string> parse_bootstrap_servers(
 std::expected<producer_config, std::string> parse_config(const properties& props, bool oauthbearer_token_provider) {
   producer_config c;
   for (auto& [name, value] : props) {
-    if (name == "transactional.id")
-      return std::unexpected(name + ": transactions are not supported yet");
     if (security_properties().count(name))
       continue; // parse_security_config's
     auto i = setters().find(name);
@@ -628,7 +643,8 @@ std::expected<producer_config, std::string> parse_config(const properties& props
     static std::atomic<int> next{1};
     c.client_id = "cafka-producer-" + std::to_string(next++);
   }
-  // Java's rules: idempotence set explicitly conflicts loudly; left at its default it yields quietly.
+  // Java's rules: idempotence set explicitly conflicts loudly; left at its default it yields quietly,
+  // unless a transactional.id needs it (ProducerConfig.postProcessAndValidateIdempotenceConfigs).
   bool idempotence_explicit = props.count("enable.idempotence") > 0;
   if (c.enable_idempotence) {
     const char* conflict = nullptr;
@@ -649,6 +665,8 @@ std::expected<producer_config, std::string> parse_config(const properties& props
       c.enable_idempotence = false;
     }
   }
+  if (c.transactional() && !c.enable_idempotence)
+    return std::unexpected("transactional.id: Cannot set a transactional.id without also enabling idempotence.");
   if (c.delivery_timeout < c.linger + c.request_timeout)
     return std::unexpected("delivery.timeout.ms: should be equal to or larger than linger.ms + request.timeout.ms");
   for (auto [codec, level, name] :

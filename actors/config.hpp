@@ -92,6 +92,12 @@ struct producer_config {
   std::chrono::milliseconds reconnect_backoff_max{1000};
   std::chrono::milliseconds socket_connection_setup_timeout{10000};
   security_config security; // holds secrets (passwords, keys): never log or send it
+  // Transactions (Java's names and defaults). A transactional.id makes the producer transactional
+  // and forces idempotence on (Java's rules: a conflict is an error, never a quiet downgrade).
+  std::string transactional_id; // empty: not transactional
+  std::chrono::milliseconds transaction_timeout{60000};
+
+  bool transactional() const { return !transactional_id.empty(); }
 };
 
 // The error says which property and why ("linger.ms: 'abc' is not an integer").

@@ -27,6 +27,7 @@ using completion = std::function<caf::error(caf::expected<byte_buffer> frame, in
 
 struct pending_request {
   protocol::api_key api;
+  int16_t at_most = INT16_MAX; // the caller's cap on the negotiated version
   std::function<void(byte_buffer& out, int16_t version, int32_t correlation_id, const std::string& client_id)>
     encode;
   completion done;
@@ -87,6 +88,10 @@ struct connection_state {
   int32_t next_correlation_id = 1;
   uint64_t next_write_id = 1;
   std::map<protocol::api_key, int16_t> versions;
+  // The features the cluster finalized (ApiVersions v3+, FinalizedFeaturesEpoch >= 0): name -> max level.
+  std::map<std::string, int16_t> finalized_features;
+  // Asked for a feature's level before ApiVersions was answered: answered once it is.
+  std::vector<std::pair<std::string, caf::typed_response_promise<int16_t>>> feature_waiters;
   std::deque<pending_request> pending;
   std::deque<queued_batch> produce_queue;
   std::deque<in_flight_request> in_flight;
@@ -157,6 +162,12 @@ void note_throttle(self_ptr self, int16_t version, int32_t throttle_time_ms) {
 
 void try_send(self_ptr self);
 
+// A feature's finalized level as the broker's ApiVersions answer gave it; 0 when not finalized.
+int16_t feature_level(const connection_state& st, const std::string& name) {
+  auto f = st.finalized_features.find(name);
+  return f == st.finalized_features.end() ? int16_t{0} : f->second;
+}
+
 // ---- Failures ------------------------------------------------------------------------------------
 
 // Answers every request held (CAF 0.17 never answers a promise whose holder is gone).
@@ -165,6 +176,8 @@ void fail_everything(connection_state& st, const caf::error& err) {
   auto pending = std::move(st.pending);
   auto queue = std::move(st.produce_queue);
   auto awaiting = std::move(st.awaiting_write);
+  auto feature_waiters = std::move(st.feature_waiters);
+  st.feature_waiters.clear();
   st.in_flight.clear();
   st.report_in_flight();
   st.pending.clear();
@@ -179,6 +192,8 @@ void fail_everything(connection_state& st, const caf::error& err) {
   for (auto& [id, batches] : awaiting)
     for (auto& q : batches)
       q.promise.deliver(err);
+  for (auto& [_, promise] : feature_waiters)
+    promise.deliver(err);
 }
 
 // Drops the connection and fails what depended on it: what is in flight fails as retriable after a
@@ -301,6 +316,8 @@ void become_ready(self_ptr self) {
   st.state = link_state::ready;
   st.failures = 0;
   st.answered_since_ready = 0;
+  for (auto& [name, promise] : std::exchange(st.feature_waiters, {}))
+    promise.deliver(feature_level(st, name));
   try_send(self);
 }
 
@@ -338,6 +355,20 @@ caf::error on_api_versions(self_ptr self, caf::expected<byte_buffer> reply, int1
   st.versions[protocol::api_key::metadata] = *metadata;
   if (auto pid = protocol::negotiate_version<protocol::init_producer_id_request>(*decoded))
     st.versions[protocol::api_key::init_producer_id] = *pid;
+  // Transactions: what a request of an API the broker does not list gets is UNSUPPORTED_VERSION.
+  auto offer = [&]<class Request>(Request*) {
+    if (auto chosen = protocol::negotiate_version<Request>(*decoded))
+      st.versions[Request::key] = *chosen;
+  };
+  offer(static_cast<protocol::find_coordinator_request*>(nullptr));
+  offer(static_cast<protocol::add_partitions_to_txn_request*>(nullptr));
+  offer(static_cast<protocol::add_offsets_to_txn_request*>(nullptr));
+  offer(static_cast<protocol::end_txn_request*>(nullptr));
+  offer(static_cast<protocol::txn_offset_commit_request*>(nullptr));
+  st.finalized_features.clear();
+  if (decoded->finalized_features && decoded->finalized_features_epoch.value_or(-1) >= 0)
+    for (auto& f : *decoded->finalized_features)
+      st.finalized_features[f.name] = f.max_version_level;
   if (!st.settings.sasl) {
     become_ready(self);
     return caf::none;
@@ -526,6 +557,8 @@ std::vector<queued_batch> take_produce_batches(self_ptr self, int16_t version, s
 
 protocol::produce_request build_produce_request(const connection_state& st, const std::vector<queued_batch>& batches) {
   protocol::produce_request req;
+  if (!st.settings.transactional_id.empty())
+    req.transactional_id = st.settings.transactional_id;
   req.acks = st.settings.acks;
   req.timeout_ms = static_cast<int32_t>(st.settings.request_timeout.count());
   for (auto& q : batches) {
@@ -609,6 +642,8 @@ void send_produce(self_ptr self) {
   bool ids_known = std::none_of(taken.begin(), taken.end(), [](auto& q) { return q.batch.topic_id == protocol::uuid{}; });
   if (!ids_known)
     version = std::min<int16_t>(version, protocol::produce_request::topic_id_min_version - 1);
+  for (auto& q : taken) // a transactions v1 producer's batches cap it below v12
+    version = std::min(version, q.batch.max_version);
   bool by_id = version >= protocol::produce_request::topic_id_min_version;
   int32_t id = st.next_correlation_id++;
   byte_buffer frame;
@@ -632,7 +667,8 @@ void send_produce(self_ptr self) {
 // when idle with something to send.
 void try_send(self_ptr self) {
   auto& st = self->state;
-  if (st.state == link_state::idle && (!st.pending.empty() || !st.produce_queue.empty())) {
+  if (st.state == link_state::idle
+      && (!st.pending.empty() || !st.produce_queue.empty() || !st.feature_waiters.empty())) {
     begin_connect(self);
     return;
   }
@@ -658,10 +694,11 @@ void try_send(self_ptr self) {
              0);
       continue;
     }
+    int16_t version = std::min(v->second, p.at_most);
     int32_t id = st.next_correlation_id++;
     byte_buffer frame;
-    p.encode(frame, v->second, id, st.settings.client_id);
-    send_tracked(self, {id, v->second, std::move(p.done)}, std::move(frame));
+    p.encode(frame, version, id, st.settings.client_id);
+    send_tracked(self, {id, version, std::move(p.done)}, std::move(frame));
   }
   while (!st.produce_queue.empty() && (st.settings.acks == 0 || st.window.can_send(st.in_flight.size(), now)))
     send_produce(self);
@@ -670,11 +707,12 @@ void try_send(self_ptr self) {
 // A Metadata or InitProducerId request: queued, sent when the connection may, answered with the
 // decoded response.
 template <class Request>
-caf::result<typename Request::response_type> enqueue(self_ptr self, Request req) {
+caf::result<typename Request::response_type> enqueue(self_ptr self, Request req, int16_t at_most = INT16_MAX) {
   using response = typename Request::response_type;
   auto rp = self->make_response_promise<response>();
   pending_request p;
   p.api = Request::key;
+  p.at_most = at_most;
   p.encode = [req = std::move(req)](byte_buffer& out, int16_t version, int32_t id, const std::string& client) {
     protocol::encode_request(out, req, version, id, client);
   };
@@ -806,6 +844,30 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
     },
     [=](protocol::init_producer_id_request& req) -> caf::result<protocol::init_producer_id_response> {
       return enqueue(self, std::move(req));
+    },
+    [=](protocol::find_coordinator_request& req) -> caf::result<protocol::find_coordinator_response> {
+      return enqueue(self, std::move(req));
+    },
+    [=](protocol::add_partitions_to_txn_request& req) -> caf::result<protocol::add_partitions_to_txn_response> {
+      return enqueue(self, std::move(req));
+    },
+    [=](protocol::add_offsets_to_txn_request& req) -> caf::result<protocol::add_offsets_to_txn_response> {
+      return enqueue(self, std::move(req));
+    },
+    [=](protocol::end_txn_request& req, int16_t at_most) -> caf::result<protocol::end_txn_response> {
+      return enqueue(self, std::move(req), at_most);
+    },
+    [=](protocol::txn_offset_commit_request& req, int16_t at_most) -> caf::result<protocol::txn_offset_commit_response> {
+      return enqueue(self, std::move(req), at_most);
+    },
+    [=](feature_atom, std::string& name) -> caf::result<int16_t> {
+      auto& st = self->state;
+      if (st.state == link_state::ready)
+        return feature_level(st, name);
+      auto rp = self->make_response_promise<int16_t>();
+      st.feature_waiters.emplace_back(std::move(name), rp);
+      try_send(self); // connects when idle
+      return rp;
     },
     [=](produce_atom, produce_batch& batch) -> caf::result<produce_result> {
       return enqueue_produce(self, std::move(batch));

@@ -35,6 +35,7 @@ struct connection_settings {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds reconnect_backoff{50};
   std::chrono::milliseconds reconnect_backoff_max{1000};
+  std::string transactional_id; // Produce requests carry it; empty: not transactional
   // security.protocol: TLS settings for SSL and SASL_SSL, SASL settings for SASL_PLAINTEXT and
   // SASL_SSL (null otherwise). They hold secrets: never logged, never in an error.
   std::shared_ptr<const tls_config> tls;

@@ -25,6 +25,9 @@ const char* client_error_name(errc code) {
     case errc::malformed_response: return "MALFORMED_RESPONSE";
     case errc::serialization_error: return "SERIALIZATION_ERROR";
     case errc::authentication_failed: return "AUTHENTICATION_FAILED";
+    case errc::transaction_aborted: return "TRANSACTION_ABORTED";
+    case errc::abortable_error: return "ABORTABLE_ERROR";
+    case errc::illegal_state: return "ILLEGAL_STATE";
   }
   return nullptr;
 }
@@ -67,6 +70,121 @@ bool is_retriable(const caf::error& err) {
     return protocol::error_info(*code).retriable;
   auto code = static_cast<errc>(err.code());
   return code == errc::network_error || code == errc::request_timeout;
+}
+
+namespace {
+
+// Java 4.4's exception class of a broker error code, as a KIP-1050 category.
+transaction_category broker_category(int16_t code) {
+  using namespace protocol::errc;
+  using enum transaction_category;
+  switch (code) {
+    // RefreshRetriableException: NotCoordinator, CoordinatorNotAvailable and InvalidMetadataException's family.
+    case not_coordinator:
+    case coordinator_not_available:
+    case unknown_topic_or_partition:
+    case leader_not_available:
+    case not_leader_or_follower:
+    case network_exception:
+    case 9:   // REPLICA_NOT_AVAILABLE
+    case 56:  // KAFKA_STORAGE_ERROR
+    case 72:  // LISTENER_NOT_FOUND
+    case 74:  // FENCED_LEADER_EPOCH
+    case 80:  // PREFERRED_LEADER_NOT_AVAILABLE
+    case 83:  // ELIGIBLE_LEADERS_NOT_AVAILABLE
+    case 84:  // ELECTION_NOT_NEEDED
+    case unknown_topic_id:
+    case 103: // INCONSISTENT_TOPIC_ID
+      return refresh_retriable;
+    // TransactionAbortableException (KIP-890).
+    case transaction_abortable:
+      return abortable;
+    // ApplicationRecoverableException.
+    case producer_fenced:
+    case invalid_producer_epoch:
+    case invalid_producer_id_mapping:
+    case fenced_instance_id:
+    case illegal_generation:
+    case unknown_member_id:
+      return application_recoverable;
+    // InvalidConfigurationException: authorization, authentication, versions, topics, acks; and the
+    // timeout the broker refuses (InvalidTxnTimeoutException, which Java leaves uncategorized).
+    case 17:  // INVALID_TOPIC_EXCEPTION
+    case 18:  // RECORD_LIST_TOO_LARGE
+    case invalid_required_acks:
+    case topic_authorization_failed:
+    case group_authorization_failed:
+    case cluster_authorization_failed:
+    case 33:  // UNSUPPORTED_SASL_MECHANISM
+    case 34:  // ILLEGAL_SASL_STATE
+    case unsupported_version:
+    case 38:  // INVALID_REPLICATION_FACTOR
+    case unsupported_for_message_format:
+    case invalid_transaction_timeout:
+    case transactional_id_authorization_failed:
+    case 58:  // SASL_AUTHENTICATION_FAILED
+    case 65:  // DELEGATION_TOKEN_AUTHORIZATION_FAILED
+      return invalid_configuration;
+    default:
+      return protocol::error_info(code).retriable ? retriable : fatal;
+  }
+}
+
+} // namespace
+
+transaction_category transaction_error_category(const caf::error& err) {
+  using enum transaction_category;
+  if (!err)
+    return none;
+  if (err.category() != error_category) {
+    if (err == caf::sec::request_timeout)
+      return retriable;
+    if (err == caf::sec::request_receiver_down)
+      return application_recoverable; // the producer is gone: a new one recovers
+    return fatal;
+  }
+  if (auto code = broker_error_code(err))
+    return broker_category(*code);
+  switch (static_cast<errc>(err.code())) {
+    case errc::network_error: // Java's NetworkException
+      return refresh_retriable;
+    case errc::request_timeout: // Java's TimeoutException, BufferExhaustedException
+    case errc::metadata_timeout:
+    case errc::buffer_exhausted:
+    case errc::delivery_timeout:
+      return retriable;
+    case errc::transaction_aborted:
+    case errc::abortable_error:
+      return abortable;
+    case errc::invalid_config:
+    case errc::unsupported_version:
+    case errc::authentication_failed: // Java's AuthenticationException: the credentials or certificates
+    case errc::record_too_large: // RecordTooLargeException is fatal for the record, the producer's config decides
+      return invalid_configuration;
+    case errc::illegal_state:
+      return illegal_state;
+    case errc::invalid_record:       // the record, not the transaction: abort it and send a good one
+    case errc::serialization_error:
+      return abortable;
+    case errc::producer_closed:
+      return application_recoverable;
+    default:
+      return fatal;
+  }
+}
+
+const char* to_string(transaction_category c) {
+  switch (c) {
+    case transaction_category::none: return "none";
+    case transaction_category::retriable: return "retriable";
+    case transaction_category::refresh_retriable: return "refresh-retriable";
+    case transaction_category::abortable: return "abortable";
+    case transaction_category::application_recoverable: return "application-recoverable";
+    case transaction_category::invalid_configuration: return "invalid-configuration";
+    case transaction_category::illegal_state: return "illegal-state";
+    case transaction_category::fatal: return "fatal";
+  }
+  return "?";
 }
 
 bool is_authentication_error(const caf::error& err) {

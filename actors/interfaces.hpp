@@ -48,6 +48,12 @@ using reauth_atom = caf::atom_constant<caf::atom("reauth")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using feature_atom = caf::atom_constant<caf::atom("feature")>;
+using connection_atom = caf::atom_constant<caf::atom("conn")>;
+using add_partition_atom = caf::atom_constant<caf::atom("add_part")>;
+using record_failed_atom = caf::atom_constant<caf::atom("rec_failed")>;
+using txn_status_atom = caf::atom_constant<caf::atom("txn_status")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 // ---- Broker connections ------------------------------------------------------------------------
 
@@ -59,6 +65,9 @@ struct produce_batch {
   int32_t partition = -1;
   std::shared_ptr<const protocol::byte_buffer> bytes;
   int32_t record_count = 0;
+  // The highest Produce version the batch may go with: a transactions v1 producer's batches stay
+  // below protocol::produce_request::txn_v2_min_version (KIP-890 part 2).
+  int16_t max_version = protocol::produce_request::max_version;
 };
 
 // KIP-951: where a partition's leadership moved, as a NOT_LEADER_OR_FOLLOWER answer tells it.
@@ -82,12 +91,22 @@ struct produce_result {
 // (ApiVersions), authenticates (SaslHandshake, SaslAuthenticate for SASL_PLAINTEXT and SASL_SSL, and
 // again before the broker's session lifetime ends, KIP-368), pipelines up to
 // max.in.flight.requests.per.connection requests (none while the broker throttles it, KIP-219),
-// coalesces the batches waiting for it into one Produce request, fails what is in flight as
-// retriable when the connection drops, and answers everything it holds before it stops.
+// coalesces the batches waiting for it into one Produce request (with the producer's
+// transactional.id), fails what is in flight as retriable when the connection drops, and answers
+// everything it holds before it stops.
 using connection_actor = caf::typed_actor<
   caf::replies_to<protocol::metadata_request>::with<protocol::metadata_response>,
   caf::replies_to<protocol::init_producer_id_request>::with<protocol::init_producer_id_response>,
   caf::replies_to<produce_atom, produce_batch>::with<produce_result>,
+  // Transactions: the int16_t caps the version (a transactions v1 producer keeps EndTxn and
+  // TxnOffsetCommit below their txn_v2_min_version).
+  caf::replies_to<protocol::find_coordinator_request>::with<protocol::find_coordinator_response>,
+  caf::replies_to<protocol::add_partitions_to_txn_request>::with<protocol::add_partitions_to_txn_response>,
+  caf::replies_to<protocol::add_offsets_to_txn_request>::with<protocol::add_offsets_to_txn_response>,
+  caf::replies_to<protocol::end_txn_request, int16_t>::with<protocol::end_txn_response>,
+  caf::replies_to<protocol::txn_offset_commit_request, int16_t>::with<protocol::txn_offset_commit_response>,
+  // a feature's finalized level in the broker's ApiVersions answer (0: not finalized), once connected
+  caf::replies_to<feature_atom, std::string>::with<int16_t>,
   // from the network thread (generation tells a stale connection's events apart)
   caf::reacts_to<net_up_atom, uint64_t>,     // TCP connected
   caf::reacts_to<net_secure_atom, uint64_t>, // the TLS handshake completed
@@ -140,8 +159,67 @@ using metadata_actor = caf::typed_actor<
   // (topic, partition, hint) -> the hinted leader's connection, now the partition's leader in the
   // cached view; an error when the hint names a broker nobody knows the address of
   caf::replies_to<leader_atom, std::string, int32_t, leader_hint>::with<connection_actor>,
+  // a connection to any broker (e.g. for FindCoordinator)
+  caf::replies_to<connection_atom>::with<connection_actor>,
+  // (node id, host, port) -> that broker's connection, made when new (a coordinator FindCoordinator named)
+  caf::replies_to<connection_atom, int32_t, std::string, int32_t>::with<connection_actor>,
   caf::reacts_to<refresh_atom>,
   caf::reacts_to<expire_atom>>; // to itself: a wait's max.block.ms ran out
+
+// ---- Transactions ------------------------------------------------------------------------------
+
+// Java TransactionManager's states (its names in error messages: UNINITIALIZED, INITIALIZING, READY,
+// IN_TRANSACTION, COMMITTING_TRANSACTION, ABORTING_TRANSACTION, ABORTABLE_ERROR, FATAL_ERROR).
+enum class transaction_state : uint8_t {
+  uninitialized,
+  initializing,
+  ready,
+  in_transaction,
+  committing,
+  aborting,
+  abortable_error,
+  fatal_error,
+};
+
+const char* name_of(transaction_state s);
+
+// What the producer front needs to know of the transaction, pushed at every change: whether records
+// are taken (in_transaction) or what they fail with, the identity to stamp batches with, and whether
+// partitions join implicitly (transactions v2).
+struct transaction_status {
+  transaction_state state = transaction_state::uninitialized;
+  producer_identity identity;
+  bool v2 = false;
+  uint64_t transaction = 0; // counts begin_transaction: a new transaction has no partitions yet
+  caf::error error;         // abortable_error, fatal_error: what the state's calls and records get
+};
+
+// The transaction actor's view of the producer: a flush before EndTxn, send_transaction's records,
+// and where status goes.
+using transaction_host = caf::typed_actor<
+  caf::replies_to<flush_atom>::with<ok_atom>,
+  caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
+  caf::reacts_to<txn_status_atom, transaction_status>>;
+
+// One per transactional producer: the state machine of Java's TransactionManager, talking to the
+// transaction coordinator (FindCoordinator, InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn,
+// EndTxn) and to consumer groups' coordinators (TxnOffsetCommit).
+using transaction_actor = caf::typed_actor<
+  caf::replies_to<init_txn_atom>::with<ok_atom>,
+  caf::replies_to<begin_txn_atom>::with<ok_atom>,
+  caf::replies_to<commit_txn_atom>::with<ok_atom>,
+  caf::replies_to<abort_txn_atom>::with<ok_atom>,
+  caf::replies_to<send_txn_atom, std::vector<producer_record>>::with<std::vector<record_metadata>>,
+  caf::replies_to<send_offsets_atom, std::vector<offset_to_commit>, consumer_group_metadata>::with<ok_atom>,
+  // (topic, partition) -> ok once the partition is in the transaction: AddPartitionsToTxn under
+  // transactions v1, at once under v2 (its first Produce adds it)
+  caf::replies_to<add_partition_atom, std::string, int32_t>::with<ok_atom>,
+  // a record of the transaction failed: it can only abort now (or the producer was fenced)
+  caf::reacts_to<record_failed_atom, caf::error>,
+  // to itself: try the coordinator exchange again after a backoff (stale numbers are ignored)
+  caf::reacts_to<retry_atom, uint64_t>,
+  // to itself: a waiting call's max.block.ms ran out (it fails; the operation goes on)
+  caf::reacts_to<deadline_atom, uint64_t>>;
 
 // ---- Partitioning ------------------------------------------------------------------------------
 
@@ -172,6 +250,7 @@ struct batch_outcome {
   int64_t sent_bytes = 0;
   int64_t uncompressed_bytes = 0;
   int64_t latency_us = 0; // request latency: the acknowledged attempt's send to its answer
+  caf::error error;       // why records failed (the first of the batch): a transaction aborts on it
 };
 
 // One actor per partition: appends records into the open batch, closes it at batch.size or after
@@ -204,7 +283,8 @@ using producer_internal_actor = producer_actor::extend<
   caf::reacts_to<producer_id_atom>, // ask for the first producer id again (the last try failed)
   caf::reacts_to<expire_atom>,  // a held record's max.block.ms may have run out
   caf::reacts_to<sweep_atom>,   // topics idle for metadata.max.idle.ms leave
-  caf::reacts_to<dispatch_atom>>; // send what the messages before this one produced
+  caf::reacts_to<dispatch_atom>, // send what the messages before this one produced
+  caf::reacts_to<txn_status_atom, transaction_status>>; // from the transaction actor
 
 } // namespace cafka
 
@@ -215,7 +295,18 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::sticky_lease)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::topic_metadata)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::producer_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::batch_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::transaction_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::init_producer_id_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::init_producer_id_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::find_coordinator_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::find_coordinator_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_partitions_to_txn_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_partitions_to_txn_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_offsets_to_txn_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::add_offsets_to_txn_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::end_txn_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::end_txn_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::txn_offset_commit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::txn_offset_commit_response)

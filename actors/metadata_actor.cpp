@@ -85,6 +85,7 @@ connection_settings settings_for(const metadata_state& st, int32_t node_id, cons
   s.connect_timeout = c.socket_connection_setup_timeout;
   s.reconnect_backoff = c.reconnect_backoff;
   s.reconnect_backoff_max = c.reconnect_backoff_max;
+  s.transactional_id = c.transactional_id;
   return s;
 }
 
@@ -473,6 +474,14 @@ static metadata_actor::behavior_type metadata(self_ptr self, producer_config con
       if (!conn)
         return conn.error();
       return *conn;
+    },
+    [=](connection_atom) -> caf::result<connection_actor> { return pick_connection(self).second; },
+    [=](connection_atom, int32_t node_id, std::string& host, int32_t port) -> caf::result<connection_actor> {
+      if (host.empty() || port <= 0 || port > UINT16_MAX)
+        return make_error(errc::network_error, "broker " + std::to_string(node_id) + " has no address ('" + host
+                                                 + ":" + std::to_string(port) + "')");
+      know_broker(self, node_id, host, port);
+      return self->state.connections[node_id];
     },
     [=](refresh_atom) {
       auto& s = self->state;

@@ -63,6 +63,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<partition_info>("cafka::partition_info");
   cfg.add_message_type<producer_metrics>("cafka::producer_metrics");
   cfg.add_message_type<record_ack>("cafka::record_ack");
+  cfg.add_message_type<offset_to_commit>("cafka::offset_to_commit");
+  cfg.add_message_type<consumer_group_metadata>("cafka::consumer_group_metadata");
   cfg.add_message_type<delivery_sink>("cafka::delivery_sink");
   add_error_category(cfg);
 }

@@ -3,12 +3,14 @@
 #include "actors/collected_reports.hpp"
 #include "actors/memory_budget.hpp"
 #include "actors/topic_lease.hpp"
+#include "actors/transaction_actor.hpp"
 #include "cafka/error.hpp"
 #include "protocol/record_batch.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 #include <variant>
 
 // Admission: what happens to a record between `send` (or send_batch, or push) and its partition's
@@ -118,6 +120,13 @@ struct front_state {
   std::vector<flush_waiter> flushes;
   bool closing = false;
   producer_metrics metrics;
+  // Transactions (a transactional.id): the transaction actor and its last status. Records are taken
+  // only in IN_TRANSACTION; under transactions v1 a partition's records wait here until the
+  // transaction actor added the partition (AddPartitionsToTxn), once per transaction.
+  transaction_actor txn;
+  transaction_status txn_status;
+  std::set<std::pair<std::string, int32_t>> txn_partitions; // in the current transaction
+  std::map<std::pair<std::string, int32_t>, std::vector<held_record>> awaiting_partition;
   double latency_sum_ms = 0;
   uint64_t latency_count = 0;
 
@@ -198,6 +207,10 @@ void answer(self_ptr self, reply_target& target, record_metadata md, caf::error 
 void fail(self_ptr self, producer_record& r, reply_target& target, caf::error err) {
   record_metadata md{r.topic, r.partition, -1, r.timestamp, -1, -1};
   run_on_acknowledgement(*self->state.interceptors, md, err);
+  auto& st = self->state;
+  if (st.txn
+      && (st.txn_status.state == transaction_state::in_transaction || st.txn_status.state == transaction_state::committing))
+    self->send(st.txn, record_failed_atom::value, err); // a record of the transaction failed: it cannot commit
   ++self->state.metrics.records_failed;
   note_resolved(self, 1);
   answer(self, target, std::move(md), std::move(err));
@@ -228,6 +241,8 @@ void drain_all(self_ptr self);
 void expire(self_ptr self);
 void schedule_expiry(self_ptr self);
 void send_pending(self_ptr self);
+void hand_off(self_ptr self, topic_state& topic, held_record h);
+void join_transaction(self_ptr self, held_record h);
 
 topic_state* find_topic(self_ptr self, const std::string& name) {
   auto i = self->state.topics.find(name);
@@ -423,6 +438,9 @@ batch_actor batches_for(self_ptr self, topic_state& topic, int32_t partition) {
   bs.max_in_flight = c.max_in_flight;
   bs.idempotent = c.enable_idempotence;
   bs.identity = st.identity;
+  bs.transactional = c.transactional();
+  if (c.transactional() && !st.txn_status.v2) // transactions v1: partitions join by AddPartitionsToTxn
+    bs.max_version = static_cast<int16_t>(protocol::produce_request::txn_v2_min_version - 1);
   if (static_cast<size_t>(partition) < topic.metadata.partitions.size())
     bs.leader = topic.metadata.partitions[static_cast<size_t>(partition)].leader;
   bs.metadata = st.metadata;
@@ -433,8 +451,50 @@ batch_actor batches_for(self_ptr self, topic_state& topic, int32_t partition) {
   return ps.batches;
 }
 
-// Hands a record that has all it needs to its partition's batch actor: a `send` is delegated (the
-// batch actor answers the user), the others join this message's append group for that partition.
+// Fails a record whose memory is in the batches already (it waited for its partition to join).
+void fail_placed(self_ptr self, held_record& h, caf::error err) {
+  self->state.budget->release(h.size);
+  if (auto* t = find_topic(self, h.record.topic))
+    t->partitions[h.record.partition].queued_bytes -= h.size;
+  fail(self, h.record, h.target, std::move(err));
+}
+
+// Transactions: the record's partition is not in the current transaction yet. The first record
+// asks the transaction actor to add it; the partition's records wait here, in order, until it did.
+void join_transaction(self_ptr self, held_record h) {
+  auto& st = self->state;
+  std::pair<std::string, int32_t> key{h.record.topic, h.record.partition};
+  auto& waiting = st.awaiting_partition[key];
+  waiting.push_back(std::move(h));
+  if (waiting.size() > 1)
+    return;
+  auto transaction = st.txn_status.transaction;
+  self->request(st.txn, caf::infinite, add_partition_atom::value, key.first, key.second)
+    .then(
+      [=](ok_atom) {
+        auto& s = self->state;
+        auto parked = s.awaiting_partition.extract(key);
+        if (parked.empty())
+          return; // failed meanwhile (the transaction could not go on)
+        if (s.txn_status.transaction == transaction)
+          s.txn_partitions.insert(key);
+        auto* topic = find_topic(self, key.first);
+        for (auto& p : parked.mapped())
+          hand_off(self, *topic, std::move(p));
+        queue_dispatch(self);
+      },
+      [=](caf::error& err) {
+        auto parked = self->state.awaiting_partition.extract(key);
+        if (!parked.empty())
+          for (auto& p : parked.mapped())
+            fail_placed(self, p, err);
+        queue_dispatch(self);
+      });
+}
+
+// Places a record that has all it needs: checks it, chooses its partition, moves its memory into
+// the batches, and hands it to the partition's batch actor (after the partition joined the
+// transaction, for a transactional producer).
 void dispatch(self_ptr self, topic_state& topic, held_record h) {
   auto& st = self->state;
   auto& r = h.record;
@@ -456,6 +516,17 @@ void dispatch(self_ptr self, topic_state& topic, held_record h) {
   else
     st.budget->enter_batches(h.size);
   topic.partitions[r.partition].queued_bytes += h.size;
+  if (st.txn && !st.txn_partitions.count({r.topic, r.partition}))
+    return join_transaction(self, std::move(h));
+  hand_off(self, topic, std::move(h));
+}
+
+// Gives a record with its partition chosen and its memory in the batches to the batch actor: a
+// `send` is delegated (the batch actor answers the user), the others join this message's append
+// group for that partition.
+void hand_off(self_ptr self, topic_state& topic, held_record h) {
+  auto& st = self->state;
+  auto& r = h.record;
   auto b = batches_for(self, topic, r.partition);
   if (st.flushes.size() > 0 || st.closing)
     self->send(b, flush_atom::value);
@@ -506,15 +577,40 @@ void drain_all(self_ptr self) {
 
 // ---- Taking records in ------------------------------------------------------------------------
 
+// Why a transactional producer takes no record now (Java's failIfNotReadyForSend); none when it does.
+caf::error transaction_refusal(self_ptr self) {
+  auto& st = self->state;
+  if (!st.txn)
+    return {};
+  switch (st.txn_status.state) {
+    case transaction_state::in_transaction:
+      return {};
+    case transaction_state::abortable_error:
+    case transaction_state::fatal_error:
+      return st.txn_status.error;
+    case transaction_state::uninitialized:
+    case transaction_state::initializing:
+      return make_error(errc::illegal_state, "Cannot perform a 'send' before completing a call to initTransactions "
+                                             "when transactions are enabled.");
+    default:
+      return make_error(errc::illegal_state,
+                        std::string("Cannot call send in state ") + name_of(st.txn_status.state)
+                          + " (records go between begin_transaction and commit_transaction or abort_transaction)");
+  }
+}
+
 // One record from send, send_batch or push, after the interceptors saw it.
 void admit(self_ptr self, held_record h) {
   auto& st = self->state;
   ++st.accepted;
   auto& r = h.record;
-  if (r.topic.empty()) {
+  auto refused = transaction_refusal(self);
+  if (!refused && r.topic.empty())
+    refused = make_error(errc::invalid_record, "a record needs a topic");
+  if (refused) {
     if (h.credited)
       st.budget->pushed_dropped(h.size);
-    fail(self, r, h.target, make_error(errc::invalid_record, "a record needs a topic"));
+    fail(self, r, h.target, std::move(refused));
     return;
   }
   auto& topic = st.topics[r.topic];
@@ -744,6 +840,12 @@ void bump_epoch(self_ptr self, producer_identity seen) {
 // its batch actors stop, and a long-running producer whose topics change stays small.
 void forget_idle_topics(self_ptr self) {
   auto now = self->clock().now();
+  // A transactional producer keeps its batch actors: under transactions v1 a partition's sequence
+  // numbers go on across transactions, and a new batch actor would start again at 0.
+  if (self->state.txn) {
+    self->delayed_send(self, cfg(self).metadata_max_idle, sweep_atom::value);
+    return;
+  }
   std::erase_if(self->state.topics, [&](auto& entry) {
     auto& topic = entry.second;
     bool idle = now - topic.last_used >= cfg(self).metadata_max_idle && topic.held.empty() && !topic.fetching
@@ -762,6 +864,51 @@ void forget_idle_topics(self_ptr self) {
   self->delayed_send(self, cfg(self).metadata_max_idle, sweep_atom::value);
 }
 
+// ---- Transactions -----------------------------------------------------------------------------
+
+// The transaction actor's state changed: batches take its identity (a transactions v2 epoch bump at
+// every end), a new transaction starts with no partitions, and records waiting for their partition
+// fail once the transaction cannot go on.
+void adopt_transaction_status(self_ptr self, transaction_status status) {
+  auto& st = self->state;
+  if (status.transaction != st.txn_status.transaction)
+    st.txn_partitions.clear();
+  bool new_identity = status.identity.id >= 0 && status.identity != st.identity;
+  st.txn_status = std::move(status);
+  if (new_identity) {
+    if (st.identity.id < 0)
+      st.identity = st.txn_status.identity; // the first: batch actors are spawned with it
+    else
+      adopt_identity(self, st.txn_status.identity);
+  }
+  auto s = st.txn_status.state;
+  if (s == transaction_state::abortable_error || s == transaction_state::fatal_error) {
+    for (auto& [_, parked] : std::exchange(st.awaiting_partition, {}))
+      for (auto& h : parked)
+        fail_placed(self, h, st.txn_status.error);
+    queue_dispatch(self);
+  }
+}
+
+// Java's message for a transactional call on a producer without a transactional.id.
+caf::error not_transactional() {
+  return make_error(errc::illegal_state, "Cannot use transactional methods without enabling transactions by "
+                                         "setting the transactional.id configuration property");
+}
+
+// A transactional call goes to the transaction actor, which answers the caller.
+template <class Atom>
+caf::result<ok_atom> to_transaction(self_ptr self, Atom call) {
+  auto& st = self->state;
+  if (st.closing)
+    return closed_error();
+  if (!st.txn)
+    return not_transactional();
+  auto rp = self->make_response_promise<ok_atom>();
+  rp.delegate(st.txn, call);
+  return rp;
+}
+
 // ---- Closing ----------------------------------------------------------------------------------
 
 // After the bounded flush: records still unacknowledged or held fail with PRODUCER_CLOSED (the
@@ -778,6 +925,9 @@ void finish_close(self_ptr self) {
       fail_held(self, h, closed_error());
     topic.held.clear();
   }
+  for (auto& [_, parked] : std::exchange(st.awaiting_partition, {}))
+    for (auto& h : parked)
+      fail_placed(self, h, closed_error());
   for_each_batch_actor(self, [&](batch_actor& b) {
     self->unlink_from(b);
     self->send(b, close_atom::value);
@@ -807,8 +957,19 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
   st.metadata = spawn_metadata(self->system(), c, st.settings.connections,
                                caf::actor_cast<metadata_listener>(self));
   self->link_to(st.metadata);
-  if (c.enable_idempotence)
-    request_identity(self);
+  if (c.transactional()) {
+    transaction_settings ts;
+    ts.transactional_id = c.transactional_id;
+    ts.transaction_timeout = c.transaction_timeout;
+    ts.max_block = c.max_block;
+    ts.retry_backoff = c.retry_backoff;
+    ts.metadata = st.metadata;
+    ts.host = caf::actor_cast<transaction_host>(self);
+    st.txn = spawn_transaction(self->system(), std::move(ts));
+    self->link_to(st.txn);
+  } else if (c.enable_idempotence) {
+    request_identity(self); // a transactional producer's id comes with init_transactions
+  }
   self->delayed_send(self, c.metadata_max_idle, sweep_atom::value);
   // A credit sender that ends (or its node) gives its unused credit back.
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -980,6 +1141,8 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
         ++s.latency_count;
         s.metrics.request_latency_max_ms = std::max(s.metrics.request_latency_max_ms, ms);
       }
+      if (o.error && s.txn) // before note_resolved answers a flush: a commit waiting for it then knows
+        self->send(s.txn, record_failed_atom::value, o.error);
       note_resolved(self, static_cast<uint64_t>(o.records + o.failed));
       drain_all(self);
       queue_dispatch(self);
@@ -997,6 +1160,32 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       self->state.dispatch_queued = false;
       send_pending(self);
     },
+    [=](init_txn_atom a) { return to_transaction(self, a); },
+    [=](begin_txn_atom a) { return to_transaction(self, a); },
+    [=](commit_txn_atom a) { return to_transaction(self, a); }, // the transaction actor flushes first
+    [=](abort_txn_atom a) { return to_transaction(self, a); },
+    [=](send_txn_atom a, std::vector<producer_record>& records) -> caf::result<std::vector<record_metadata>> {
+      auto& s = self->state;
+      if (s.closing)
+        return closed_error();
+      if (!s.txn)
+        return not_transactional();
+      auto rp = self->make_response_promise<std::vector<record_metadata>>();
+      rp.delegate(s.txn, a, std::move(records));
+      return rp;
+    },
+    [=](send_offsets_atom a, std::vector<offset_to_commit>& offsets,
+        consumer_group_metadata& group) -> caf::result<ok_atom> {
+      auto& s = self->state;
+      if (s.closing)
+        return closed_error();
+      if (!s.txn)
+        return not_transactional();
+      auto rp = self->make_response_promise<ok_atom>();
+      rp.delegate(s.txn, a, std::move(offsets), std::move(group));
+      return rp;
+    },
+    [=](txn_status_atom, transaction_status& status) { adopt_transaction_status(self, std::move(status)); },
   };
 }
 

@@ -8,6 +8,10 @@
 // delimiter into key and value. -v prints one delivery report per record. A summary goes to stderr
 // at the end; the exit status is 0 when every record was acknowledged, 1 when any failed, 2 on
 // bad usage.
+//
+// With -X transactional.id=ID the input goes in transactions: --txn-records N commits after every
+// N records (default: all input in one), the remainder at the end of input; --txn-abort aborts each
+// transaction instead. Exit 0 when every transaction ended as asked, 1 naming the error otherwise.
 #include "apps/cli.hpp"
 #include "cafka/producer.hpp"
 
@@ -33,16 +37,21 @@ struct options {
   std::vector<std::string> files;
   std::optional<std::pair<std::string, uint16_t>> node; // --node: a remote producer instead of a local one
   cli::tls_flags tls;
+  uint64_t txn_records = 0; // --txn-records: records per transaction; 0: all input in one
+  bool txn_abort = false;   // --txn-abort: abort each transaction instead of committing it
 };
 
 constexpr cli::program program{
   "cafka-produce",
   "usage: cafka-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
-  "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v] [FILE...]\n"
+  "                     [-X PROP=VALUE]... [-z CODEC] [-F CONFIG_FILE] [-v]\n"
+  "                     [--txn-records N] [--txn-abort] [FILE...]\n"
   "       cafka-produce --node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM] -t TOPIC ...\n"
   "Each input line (FILE or stdin) is one record; -K DELIM splits it into key and value. -X takes any\n"
   "producer property (Java's names), -F a properties file; -v prints a report per record.\n"
-  "Exit status: 0 every record acknowledged, 1 some failed, 2 bad usage.\n"};
+  "With -X transactional.id=ID the input goes in transactions: --txn-records N commits every N records\n"
+  "(default: all input in one), --txn-abort aborts each transaction instead.\n"
+  "Exit status: 0 every record acknowledged (every transaction ended as asked), 1 some failed, 2 bad usage.\n"};
 
 options parse(int argc, char** argv) {
   options o;
@@ -71,6 +80,13 @@ options parse(int argc, char** argv) {
       producer.given["compression.type"] = args.value();
     else if (a == "-v")
       o.verbose = true;
+    else if (a == "--txn-records") {
+      auto v = args.value();
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 18 || std::stoull(v) == 0)
+        args.fail("--txn-records: '" + v + "' is not a positive number");
+      o.txn_records = std::stoull(v);
+    } else if (a == "--txn-abort")
+      o.txn_abort = true;
     else if (a == "--node") {
       auto v = args.value();
       o.node = cli::parse_host_port(v);
@@ -87,6 +103,8 @@ options parse(int argc, char** argv) {
   if (o.topic.empty())
     args.fail("-t TOPIC is required");
   o.tls.check(args);
+  if ((o.txn_records || o.txn_abort) && !o.props.count("transactional.id"))
+    args.fail("--txn-records and --txn-abort need -X transactional.id=ID");
   return o;
 }
 
@@ -150,29 +168,49 @@ public:
   streamer(caf::scoped_actor& self, producer_actor producer, const options& o)
     : self_(self), producer_(std::move(producer)), o_(o) {}
 
-  // Returns the number of records and of failures.
-  std::pair<uint64_t, uint64_t> run() {
+  // Opens the credit session as a delivery sink; false when the producer could not be attached to
+  // (`refused` says why).
+  bool attach() {
     self_->monitor(producer_);
-    if (!attach())
-      return {0, 0};
-    line_source input{o_};
-    std::string line;
-    std::optional<producer_record> next;
-    bool more = true;
-    while (more || pushed_ > resolved_) {
+    // Sent one way, so that the producer's end (a node that dies) is seen while the answer is
+    // awaited, as it is later.
+    self_->send(producer_, attach_atom::value, caf::actor_cast<delivery_sink>(self_));
+    bool attached = false;
+    self_->receive(
+      [&](int64_t largest) { largest_ = largest, attached = true; },
+      [&](caf::error& err) { refused = self_->system().render(err); },
+      [&](caf::down_msg& dm) { refused = "the producer went away (" + self_->system().render(dm.reason) + ")"; },
+      caf::after(std::chrono::seconds{30}) >> [&] { refused = "the producer did not answer attach within 30 s"; });
+    return attached;
+  }
+
+  // Whether input is left (reads ahead one line).
+  bool more_input() {
+    if (!next_ && more_) {
+      std::string line;
+      if (input_.next(line))
+        next_ = to_record(o_, line);
+      else
+        more_ = false;
+    }
+    return next_.has_value();
+  }
+
+  bool producer_gone() const { return gone_; }
+  std::pair<uint64_t, uint64_t> counts() const { return {pushed_, failed_}; }
+
+  // Sends up to `limit` more records of the input (all of it by default) and returns once each
+  // outcome is known: the number of records so far and of failures.
+  std::pair<uint64_t, uint64_t> run(uint64_t limit = UINT64_MAX) {
+    uint64_t taken = 0;
+    while ((taken < limit && more_input()) || pushed_ > resolved_) {
       if (gone_)
         break;
       // Fill a push with what the credit allows; wait for more credit or outcomes otherwise.
       std::vector<producer_record> chunk;
       int64_t bytes = 0;
-      while (more && chunk.size() < max_chunk) {
-        if (!next) {
-          if (!input.next(line)) {
-            more = false;
-            break;
-          }
-          next = to_record(o_, line);
-        }
+      while (taken + chunk.size() < limit && chunk.size() < max_chunk && more_input()) {
+        auto& next = next_;
         auto size = credit_cost(*next);
         // Larger than any credit: pushed at once, the producer fails it (RECORD_TOO_LARGE) uncharged.
         if (size > largest_)
@@ -184,6 +222,7 @@ public:
         next.reset();
       }
       if (!chunk.empty()) {
+        taken += chunk.size();
         credit_ -= bytes;
         auto first = pushed_;
         pushed_ += chunk.size();
@@ -193,27 +232,15 @@ public:
       }
       handle_one(); // blocks: credit, outcomes, or the producer's end
     }
-    self_->send(producer_, detach_atom::value);
     return {pushed_, failed_};
   }
+
+  void detach() { self_->send(producer_, detach_atom::value); }
 
   // Why the producer could not be attached to (empty when it was).
   std::string refused;
 
 private:
-  // Attaches as a delivery sink. Sent one way, so that the producer's end (a node that dies) is
-  // seen while the answer is awaited, as it is later.
-  bool attach() {
-    self_->send(producer_, attach_atom::value, caf::actor_cast<delivery_sink>(self_));
-    bool attached = false;
-    self_->receive(
-      [&](int64_t largest) { largest_ = largest, attached = true; },
-      [&](caf::error& err) { refused = self_->system().render(err); },
-      [&](caf::down_msg& dm) { refused = "the producer went away (" + self_->system().render(dm.reason) + ")"; },
-      caf::after(std::chrono::seconds{30}) >> [&] { refused = "the producer did not answer attach within 30 s"; });
-    return attached;
-  }
-
   void on_acks(std::vector<record_ack>& acks) {
     for (auto& a : acks) {
       ++resolved_;
@@ -270,7 +297,51 @@ private:
   uint64_t resolved_ = 0;
   uint64_t failed_ = 0;
   bool gone_ = false;
+  line_source input_{o_};
+  std::optional<producer_record> next_; // read ahead
+  bool more_ = true;                     // the input did not end yet
 };
+
+// Asks the producer for a transactional call; false (having said why) when it failed.
+template <class Atom>
+bool transaction_call(caf::scoped_actor& self, const producer_actor& producer, Atom call, const char* name) {
+  bool ok = false;
+  self->request(producer, caf::infinite, call)
+    .receive([&](ok_atom) { ok = true; },
+             [&](caf::error& err) {
+               std::cerr << "cafka-produce: " << name << ": " << self->system().render(err) << " (category "
+                         << to_string(transaction_error_category(err)) << ")\n";
+             });
+  return ok;
+}
+
+// The input in transactions of --txn-records records each, committed (or aborted, --txn-abort).
+// Returns whether every transaction ended as asked.
+bool run_transactions(caf::scoped_actor& self, const producer_actor& producer, streamer& s, const options& o) {
+  if (!transaction_call(self, producer, init_txn_atom::value, "init_transactions") || !s.attach())
+    return false;
+  uint64_t transactions = 0, done = 0;
+  bool ok = true;
+  while (ok && s.more_input() && !s.producer_gone()) {
+    if (!transaction_call(self, producer, begin_txn_atom::value, "begin_transaction"))
+      return false;
+    auto failed_before = s.counts().second;
+    auto failed = s.run(o.txn_records ? o.txn_records : UINT64_MAX).second - failed_before;
+    ++transactions;
+    if (o.txn_abort)
+      ok = transaction_call(self, producer, abort_txn_atom::value, "abort_transaction");
+    else if ((ok = transaction_call(self, producer, commit_txn_atom::value, "commit_transaction")))
+      ok = failed == 0; // a failed record fails the commit; this is belt and braces
+    else
+      transaction_call(self, producer, abort_txn_atom::value, "abort_transaction"); // what it can
+    if (ok)
+      ++done;
+  }
+  s.detach();
+  std::cerr << "cafka-produce: " << done << " of " << transactions << " transaction(s) "
+            << (o.txn_abort ? "aborted" : "committed") << "\n";
+  return ok && !s.producer_gone();
+}
 
 } // namespace
 
@@ -288,11 +359,18 @@ int main(int argc, char** argv) {
   if (obtained.exit_status != 0)
     return obtained.exit_status;
   uint64_t total = 0, failed = 0;
+  bool transactions_failed = false;
   std::string refused;
   {
     caf::scoped_actor self{sys};
     streamer s{self, obtained.producer, o};
-    std::tie(total, failed) = s.run();
+    if (o.props.count("transactional.id")) {
+      transactions_failed = !run_transactions(self, obtained.producer, s, o);
+      std::tie(total, failed) = s.counts();
+    } else if (s.attach()) {
+      std::tie(total, failed) = s.run();
+      s.detach();
+    }
     refused = s.refused;
     for (auto& [why, n] : s.reasons_)
       std::cerr << "cafka-produce: " << n << " record(s) failed: " << why << "\n";
@@ -308,5 +386,5 @@ int main(int argc, char** argv) {
   if (failed)
     std::cerr << ", " << failed << " failed";
   std::cerr << "\n";
-  return failed ? 1 : 0;
+  return failed || transactions_failed ? 1 : 0;
 }

@@ -262,6 +262,9 @@ struct produce_request {
   // A 4.x broker rejects v0-v2; v13 (Kafka 4.1+) names topics by id (KIP-516).
   static constexpr int16_t min_version = 3, max_version = 13, flexible_from = 9;
   static constexpr int16_t topic_id_min_version = 13;
+  // Transactions v2 (KIP-890 part 2): from v12 a broker adds a transaction's partitions itself; a
+  // transactions v1 producer stays below (Java's LAST_BEFORE_TRANSACTION_V2_VERSION = 11).
+  static constexpr int16_t txn_v2_min_version = 12;
   // Brokers refuse zstd-compressed batches below v7 (UNSUPPORTED_COMPRESSION_TYPE).
   static constexpr int16_t zstd_min_version = 7;
   // KIP-219: from this version a throttling broker answers at once with throttle_time_ms and the
@@ -422,6 +425,7 @@ struct find_coordinator_request {
   static constexpr auto key = api_key::find_coordinator;
   static constexpr int16_t min_version = 1, max_version = 6, flexible_from = 3;
   static constexpr int16_t batched_min_version = 4;
+  static constexpr int16_t client_throttles_from = 2; // KIP-219, as Java's FindCoordinatorResponse
   using response_type = find_coordinator_response;
   std::string coordinator_key;               // v0-v3
   int8_t key_type = 0;                       // v1+: a coordinator_type
@@ -494,6 +498,7 @@ struct add_partitions_to_txn_response {
 struct add_partitions_to_txn_request {
   static constexpr auto key = api_key::add_partitions_to_txn;
   static constexpr int16_t min_version = 0, max_version = 3, flexible_from = 3;
+  static constexpr int16_t client_throttles_from = 1; // KIP-219
   using response_type = add_partitions_to_txn_response;
   struct topic {
     std::string name;
@@ -546,6 +551,7 @@ struct add_offsets_to_txn_response {
 struct add_offsets_to_txn_request {
   static constexpr auto key = api_key::add_offsets_to_txn;
   static constexpr int16_t min_version = 0, max_version = 4, flexible_from = 3;
+  static constexpr int16_t client_throttles_from = 1; // KIP-219
   using response_type = add_offsets_to_txn_response;
   std::string transactional_id;
   int64_t producer_id = -1;
@@ -585,6 +591,7 @@ struct end_txn_request {
   static constexpr int16_t min_version = 0, max_version = 5, flexible_from = 3;
   static constexpr int16_t txn_v2_min_version = 5;
   using response_type = end_txn_response;
+  static constexpr int16_t client_throttles_from = 1; // KIP-219
   std::string transactional_id;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
@@ -636,6 +643,7 @@ struct txn_offset_commit_request {
   static constexpr int16_t txn_v2_min_version = 5;
   static constexpr int16_t topic_id_min_version = 6;
   using response_type = txn_offset_commit_response;
+  static constexpr int16_t client_throttles_from = 1; // KIP-219
   struct partition {
     int32_t partition_index = 0;
     int64_t committed_offset = -1;

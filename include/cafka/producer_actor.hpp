@@ -22,6 +22,12 @@ using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using push_atom = caf::atom_constant<caf::atom("push")>;
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
+using init_txn_atom = caf::atom_constant<caf::atom("init_txn")>;
+using begin_txn_atom = caf::atom_constant<caf::atom("begin_txn")>;
+using commit_txn_atom = caf::atom_constant<caf::atom("commit_txn")>;
+using abort_txn_atom = caf::atom_constant<caf::atom("abort_txn")>;
+using send_txn_atom = caf::atom_constant<caf::atom("send_txn")>;
+using send_offsets_atom = caf::atom_constant<caf::atom("send_offs")>;
 using ok_atom = caf::ok_atom;
 
 // A credit sender: the actor that pushes records to a producer it attached to. The producer grants
@@ -48,6 +54,16 @@ using delivery_sink = caf::typed_actor<
 // credit; up to that size, a sender with nothing outstanding is always granted enough in time.
 // push(first_id, records) sends records within the credit, the i-th named first_id + i in its
 // record_ack; detach (or the sink's end) closes the session. Works across CAF nodes.
+//
+// Transactions (a producer with a transactional.id; README's "Transactions"), as Java's
+// KafkaProducer: init_transactions once, then begin_transaction, records, commit_transaction (which
+// flushes first) or abort_transaction. A call the transaction's state does not allow fails with
+// ILLEGAL_STATE; every error's KIP-1050 category is cafka::transaction_error_category(err). Records
+// are taken only inside a transaction. send_transaction: records in a transaction of their own,
+// from a ready producer; the reply comes after the commit with each record's metadata, or after the
+// abort with the error that made it abort (TRANSACTION_ABORTED naming the failed record's error).
+// send_offsets_to_transaction (consume-transform-produce): the consumer group's offsets commit with
+// the transaction, inside it; commit and abort wait until it answered.
 using producer_actor = caf::typed_actor<
   caf::replies_to<send_atom, producer_record>::with<record_metadata>,
   caf::reacts_to<send_atom, uint64_t, producer_record>,
@@ -58,7 +74,13 @@ using producer_actor = caf::typed_actor<
   caf::replies_to<metrics_atom>::with<producer_metrics>,
   caf::replies_to<attach_atom, delivery_sink>::with<int64_t>,
   caf::reacts_to<push_atom, uint64_t, std::vector<producer_record>>,
-  caf::reacts_to<detach_atom>>;
+  caf::reacts_to<detach_atom>,
+  caf::replies_to<init_txn_atom>::with<ok_atom>,
+  caf::replies_to<begin_txn_atom>::with<ok_atom>,
+  caf::replies_to<commit_txn_atom>::with<ok_atom>,
+  caf::replies_to<abort_txn_atom>::with<ok_atom>,
+  caf::replies_to<send_txn_atom, std::vector<producer_record>>::with<std::vector<record_metadata>>,
+  caf::replies_to<send_offsets_atom, std::vector<offset_to_commit>, consumer_group_metadata>::with<ok_atom>>;
 
 // What a record costs against credit (and buffer.memory): its size in a record batch plus a batch
 // header's share.

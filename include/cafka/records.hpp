@@ -55,6 +55,25 @@ struct partition_info {
   std::vector<int32_t> in_sync_replicas;
 };
 
+// A consumed position committed with a transaction (send_offsets_to_transaction): the offset of
+// the next record to read, as Java's OffsetAndMetadata.
+struct offset_to_commit {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1; // -1: unknown
+  std::string metadata;
+};
+
+// The consumer group whose offsets a transaction commits (Java's ConsumerGroupMetadata): a group
+// without members has generation -1 and no member id.
+struct consumer_group_metadata {
+  std::string group_id;
+  int32_t generation_id = -1;
+  std::string member_id;
+  std::string group_instance_id; // empty: none (dynamic membership)
+};
+
 // Counters since the producer started.
 struct producer_metrics {
   uint64_t records_sent = 0;     // acknowledged
@@ -102,6 +121,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partition_info& x) {
   return f(caf::meta::type_name("cafka::partition_info"), x.topic, x.partition, x.leader, x.replicas,
            x.in_sync_replicas);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offset_to_commit& x) {
+  return f(caf::meta::type_name("cafka::offset_to_commit"), x.topic, x.partition, x.offset, x.leader_epoch,
+           x.metadata);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, consumer_group_metadata& x) {
+  return f(caf::meta::type_name("cafka::consumer_group_metadata"), x.group_id, x.generation_id, x.member_id,
+           x.group_instance_id);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, producer_metrics& x) {

@@ -237,6 +237,72 @@ std::pair<int, int> broker_version() {
   return {major, minor};
 }
 
+namespace {
+
+// The scoped brokers' pids, for the SIGABRT handler (a failed CAF_REQUIRE aborts: no destructors).
+constexpr int max_scoped_brokers = 8;
+std::atomic<pid_t> scoped_broker_pids[max_scoped_brokers];
+
+extern "C" void kill_scoped_brokers(int sig) {
+  for (auto& p : scoped_broker_pids)
+    if (pid_t pid = p.load(); pid > 0)
+      kill(pid, SIGKILL); // async-signal-safe
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+} // namespace
+
+scoped_broker::scoped_broker(const std::string& name, const std::string& features) {
+  env_ = "CAFKA_BROKER_DIR=" + shell_quote(std::string(CAFKA_BINARY_DIR) + "/broker-" + name + "-"
+                                             + std::to_string(getpid())) + " ";
+  if (!features.empty())
+    env_ += "CAFKA_BROKER_FEATURES=" + shell_quote(features) + " ";
+  auto out = run(env_ + broker_script() + " start 2>/dev/null | tail -1");
+  bootstrap_ = out.substr(0, out.find('\n'));
+  auto pid_text = run("cat " + std::string(CAFKA_BINARY_DIR) + "/broker-" + name + "-" + std::to_string(getpid())
+                      + "/pid");
+  pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+  for (int i = 0; i < max_scoped_brokers && slot_ < 0; ++i) {
+    pid_t none = 0;
+    if (scoped_broker_pids[i].compare_exchange_strong(none, pid))
+      slot_ = i;
+  }
+  signal(SIGABRT, kill_scoped_brokers);
+  CAF_REQUIRE(bootstrap_.rfind("127.0.0.1:", 0) == 0);
+}
+
+scoped_broker::~scoped_broker() {
+  if (slot_ >= 0)
+    scoped_broker_pids[slot_] = 0; // stopped below: a later abort must not kill what reuses the pid
+  std::string cmd = env_ + broker_script() + " stop";
+  if (std::system(cmd.c_str()) != 0)
+    CAF_MESSAGE("scripts/broker stop failed for " << bootstrap_);
+}
+
+void scoped_broker::create_topic(const std::string& topic, int partitions) {
+  run(env_ + broker_script() + " create-topic " + shell_quote(topic) + " " + std::to_string(partitions) + " 2>&1");
+}
+
+std::map<std::pair<std::string, int32_t>, int64_t> group_offsets(const std::string& group) {
+  auto out = run(broker_script() + " group-offsets " + shell_quote(group));
+  std::map<std::pair<std::string, int32_t>, int64_t> offsets;
+  char topic[256];
+  int32_t partition = 0;
+  long long offset = 0;
+  size_t start = 0;
+  while (start < out.size()) {
+    auto end = out.find('\n', start);
+    if (end == std::string::npos)
+      end = out.size();
+    auto line = out.substr(start, end - start);
+    if (std::sscanf(line.c_str(), "%255s %d %lld", topic, &partition, &offset) == 3)
+      offsets[{topic, partition}] = offset;
+    start = end + 1;
+  }
+  return offsets;
+}
+
 void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs) {
   std::string cmd = broker_script() + " create-topic " + shell_quote(name) + " " + std::to_string(partitions);
   for (auto& c : configs)
@@ -277,8 +343,9 @@ protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame) {
   return frame;
 }
 
-std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from) {
-  auto out = run(broker_script() + " consume " + shell_quote(topic) + (from.empty() ? "" : " " + shell_quote(from)));
+std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from, isolation level) {
+  std::string env = level == isolation::read_uncommitted ? "CAFKA_ISOLATION=read_uncommitted " : "";
+  auto out = run(env + broker_script() + " consume " + shell_quote(topic) + (from.empty() ? "" : " " + shell_quote(from)));
   std::vector<consumed_record> records;
   size_t start = 0;
   while (start < out.size()) {
@@ -296,11 +363,12 @@ std::vector<consumed_record> consume_all(const std::string& topic, const std::st
   return records;
 }
 
-std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n, std::chrono::seconds deadline) {
+std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n, std::chrono::seconds deadline,
+                                              isolation level) {
   auto until = std::chrono::steady_clock::now() + deadline;
-  auto records = consume_all(topic);
+  auto records = consume_all(topic, {}, level);
   while (records.size() < n && std::chrono::steady_clock::now() < until)
-    records = consume_all(topic);
+    records = consume_all(topic, {}, level);
   return records;
 }
 

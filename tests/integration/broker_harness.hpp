@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <sys/types.h>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,28 @@ std::string unique_topic(const std::string& prefix);
 // Creates a topic through scripts/broker; configs are topic-level "key=value" strings.
 void create_topic(const std::string& name, int partitions, const std::vector<std::string>& configs = {});
 
+// A consumer group's committed offsets as Kafka's tool reports them: (topic, partition) -> offset.
+std::map<std::pair<std::string, int32_t>, int64_t> group_offsets(const std::string& group);
+
+// A broker of the test's own besides the test command's (scripts/broker with its own state
+// directory in the build tree), e.g. formatted with other feature levels ("transaction.version=1").
+// Stopped by the destructor, or killed (SIGKILL by its recorded pid) if the test aborts.
+class scoped_broker {
+public:
+  explicit scoped_broker(const std::string& name, const std::string& features = {});
+  ~scoped_broker();
+  scoped_broker(const scoped_broker&) = delete;
+  scoped_broker& operator=(const scoped_broker&) = delete;
+
+  const std::string& bootstrap() const { return bootstrap_; }
+  void create_topic(const std::string& topic, int partitions);
+
+private:
+  std::string env_; // "CAFKA_BROKER_DIR=... " for scripts/broker
+  std::string bootstrap_;
+  int slot_ = -1; // in the SIGABRT handler's table
+};
+
 // One request frame out, one response frame (size prefix removed) back, over a fresh connection.
 protocol::byte_buffer exchange(const protocol::byte_buffer& request_frame);
 
@@ -54,16 +77,22 @@ struct consumed_record {
   std::vector<protocol::record_header> headers;
 };
 
+// What a consumer of a topic with transactions sees: committed records only (Kafka's and
+// librdkafka's read_committed), or those of aborted and open transactions too.
+enum class isolation { read_committed, read_uncommitted };
+
 // Every record of the topic, in partition then offset order; from another cluster when `from`
 // names its bootstrap servers.
-std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from = {});
+std::vector<consumed_record> consume_all(const std::string& topic, const std::string& from = {},
+                                         isolation level = isolation::read_committed);
 
 // Reads the topic again until it holds at least n records or the deadline passed, then returns
 // what it read: for acks=0, where no reply says the broker appended, and because kcat -e now and
 // then stops at an end of partition it saw before the acknowledged records (seen once in about a
 // dozen runs). A test still compares the exact count it expects with what this returns.
 std::vector<consumed_record> consume_at_least(const std::string& topic, size_t n,
-                                              std::chrono::seconds deadline = std::chrono::seconds{20});
+                                              std::chrono::seconds deadline = std::chrono::seconds{20},
+                                              isolation level = isolation::read_committed);
 
 // A program started in the background (args[0] is its path), its stdin and stdout on pipes;
 // killed on destruction if still running.

@@ -57,7 +57,9 @@ CAF_TEST(errors name the property) {
   CAF_CHECK(starts_with(error_of({{"batch.size", "-1"}}), "batch.size:"));
   CAF_CHECK(starts_with(error_of({{"max.in.flight.requests.per.connection", "0"}}), "max.in.flight"));
   CAF_CHECK(starts_with(error_of({{"enable.idempotence", "yes"}}), "enable.idempotence:"));
-  CAF_CHECK(starts_with(error_of({{"transactional.id", "t"}}), "transactional.id:"));
+  CAF_CHECK(starts_with(error_of({{"transactional.id", ""}}), "transactional.id: String must be non-empty"));
+  CAF_CHECK(starts_with(error_of({{"transaction.timeout.ms", "0"}}), "transaction.timeout.ms:"));
+  CAF_CHECK(starts_with(error_of({{"transaction.timeout.ms", "2147483648"}}), "transaction.timeout.ms:"));
   CAF_CHECK(starts_with(parse_config({}).error(), "bootstrap.servers:"));
   CAF_CHECK(starts_with(parse_config({{"bootstrap.servers", "nohost"}}).error(), "bootstrap.servers:"));
   CAF_CHECK(starts_with(parse_config({{"bootstrap.servers", "h:99999"}}).error(), "bootstrap.servers:"));
@@ -74,6 +76,28 @@ CAF_TEST(idempotence yields quietly only when not set explicitly) {
   CAF_CHECK(starts_with(error_of({{"retries", "0"}, {"enable.idempotence", "true"}}), "retries:"));
   CAF_CHECK(starts_with(error_of({{"max.in.flight.requests.per.connection", "6"}, {"enable.idempotence", "true"}}),
                         "max.in.flight.requests.per.connection:"));
+}
+
+CAF_TEST(a transactional id forces idempotence on as in java) {
+  auto plain = parse_config({{"bootstrap.servers", "h:1"}});
+  CAF_REQUIRE(plain.has_value());
+  CAF_CHECK(!plain->transactional());
+  CAF_CHECK_EQUAL(plain->transaction_timeout.count(), 60000);
+  auto txn = parse_config({{"bootstrap.servers", "h:1"}, {"transactional.id", "orders-1"},
+                           {"transaction.timeout.ms", "5000"}});
+  CAF_REQUIRE(txn.has_value());
+  CAF_CHECK(txn->transactional());
+  CAF_CHECK_EQUAL(txn->transactional_id, "orders-1");
+  CAF_CHECK_EQUAL(txn->transaction_timeout.count(), 5000);
+  CAF_CHECK(txn->enable_idempotence);
+  // Java: a setting that would quietly turn idempotence off makes a transactional.id an error.
+  auto needs = std::string("transactional.id: Cannot set a transactional.id without also enabling idempotence.");
+  CAF_CHECK_EQUAL(error_of({{"transactional.id", "t"}, {"enable.idempotence", "false"}}), needs);
+  CAF_CHECK_EQUAL(error_of({{"transactional.id", "t"}, {"acks", "1"}}), needs);
+  CAF_CHECK_EQUAL(error_of({{"transactional.id", "t"}, {"retries", "0"}}), needs);
+  CAF_CHECK_EQUAL(error_of({{"transactional.id", "t"}, {"max.in.flight.requests.per.connection", "6"}}), needs);
+  // Set explicitly, the conflict names the conflicting setting, as without a transactional.id.
+  CAF_CHECK(starts_with(error_of({{"transactional.id", "t"}, {"acks", "1"}, {"enable.idempotence", "true"}}), "acks:"));
 }
 
 CAF_TEST(delivery timeout must cover linger and request timeout) {

@@ -182,6 +182,8 @@ inline metadata_actor::behavior_type fake_metadata(metadata_actor::pointer, conn
         return caf::make_error(caf::sec::invalid_argument, "unknown broker");
       return caf::actor_cast<connection_actor>(log->hinted_leader);
     },
+    [=](connection_atom) -> caf::result<connection_actor> { return leader; },
+    [=](connection_atom, int32_t, std::string&, int32_t) -> caf::result<connection_actor> { return leader; },
     [](refresh_atom) {},
     [](expire_atom) {},
   };
@@ -220,6 +222,17 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
     [](expire_atom) {},
     [](sweep_atom) {},
     [](dispatch_atom) {},
+    [=](init_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](begin_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](commit_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](abort_txn_atom) -> caf::result<ok_atom> { return unused(); },
+    [=](send_txn_atom, std::vector<producer_record>&) -> caf::result<std::vector<record_metadata>> {
+      return unused();
+    },
+    [=](send_offsets_atom, std::vector<offset_to_commit>&, consumer_group_metadata&) -> caf::result<ok_atom> {
+      return unused();
+    },
+    [](txn_status_atom, transaction_status&) {},
   };
 }
 

@@ -56,4 +56,9 @@ CAF_TEST(clients throttle themselves from the versions kip 219 names) {
   CAF_CHECK_EQUAL(protocol::metadata_request::client_throttles_from, 6);
   CAF_CHECK_EQUAL(protocol::init_producer_id_request::client_throttles_from, 1);
   CAF_CHECK_EQUAL(protocol::api_versions_request::client_throttles_from, 2);
+  CAF_CHECK_EQUAL(protocol::find_coordinator_request::client_throttles_from, 2);
+  CAF_CHECK_EQUAL(protocol::add_partitions_to_txn_request::client_throttles_from, 1);
+  CAF_CHECK_EQUAL(protocol::add_offsets_to_txn_request::client_throttles_from, 1);
+  CAF_CHECK_EQUAL(protocol::end_txn_request::client_throttles_from, 1);
+  CAF_CHECK_EQUAL(protocol::txn_offset_commit_request::client_throttles_from, 1);
 }
