@@ -19,31 +19,6 @@ using namespace cafka::test;
 
 namespace {
 
-struct run_result {
-  int status = -1;
-  std::string output; // stdout and stderr
-};
-
-// Runs an app of this build with stdin from a file; waits for it.
-run_result run_app(const std::string& command_line, const std::string& input = {}) {
-  auto in_path = "/tmp/cafka-apps-test-" + std::to_string(getpid()) + ".in";
-  {
-    std::ofstream in{in_path};
-    in << input;
-  }
-  std::string cmd = std::string(CAFKA_BINARY_DIR) + "/" + command_line + " < " + in_path + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe{popen(cmd.c_str(), "r"), pclose};
-  run_result r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe.get())) > 0)
-    r.output.append(buf, n);
-  int status = pclose(pipe.release());
-  std::remove(in_path.c_str());
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 // Starts cafka-node against the test broker and returns it with the port it published on.
 std::pair<std::unique_ptr<background_process>, std::string> start_node(std::vector<std::string> extra = {}) {
   std::vector<std::string> args{std::string(CAFKA_BINARY_DIR) + "/cafka-node", "-b", bootstrap()};

@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -195,6 +196,26 @@ private:
 
 std::string run_command(const std::string& command) {
   return run(command);
+}
+
+run_result run_app(const std::string& command_line, const std::string& input) {
+  auto in_path = "/tmp/cafka-app-input-" + std::to_string(getpid()) + ".in";
+  {
+    std::ofstream in{in_path};
+    in << input;
+  }
+  std::string cmd = std::string(CAFKA_BINARY_DIR) + "/" + command_line + " < " + in_path + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe{popen(cmd.c_str(), "r"), pclose};
+  CAF_REQUIRE(pipe != nullptr);
+  run_result r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe.get())) > 0)
+    r.output.append(buf, n);
+  int status = pclose(pipe.release());
+  std::remove(in_path.c_str());
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 std::string bootstrap() {

@@ -35,6 +35,14 @@ std::pair<int, int> broker_version();
 // A shell command's standard output; the test fails when the command cannot be started.
 std::string run_command(const std::string& command);
 
+// A program of this build (COMMAND_LINE starts with its name, e.g. "cafka-produce -b ..."), run with
+// `input` on stdin; waits for it and returns its exit status and its stdout and stderr together.
+struct run_result {
+  int status = -1;
+  std::string output; // stdout and stderr
+};
+run_result run_app(const std::string& command_line, const std::string& input = {});
+
 // A topic name unique to this process and call, with the given prefix.
 std::string unique_topic(const std::string& prefix);
 

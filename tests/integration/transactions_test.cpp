@@ -138,30 +138,9 @@ bool is_fenced(const caf::error& err) {
          && transaction_error_category(err) == transaction_category::application_recoverable;
 }
 
-struct run_result {
-  int status = -1;
-  std::string output; // stdout and stderr
-};
-
-// Runs cafka-produce of this build with `input` on stdin; waits for it.
+// Runs cafka-produce of this build against the test broker with `input` on stdin; waits for it.
 run_result run_produce(const std::string& args, const std::string& input) {
-  auto in_path = "/tmp/cafka-txn-test-" + std::to_string(getpid()) + ".in";
-  {
-    std::ofstream in{in_path};
-    in << input;
-  }
-  std::string cmd = std::string(CAFKA_BINARY_DIR) + "/cafka-produce -b " + bootstrap() + " " + args + " < " + in_path
-                    + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe{popen(cmd.c_str(), "r"), pclose};
-  run_result r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe.get())) > 0)
-    r.output.append(buf, n);
-  int status = pclose(pipe.release());
-  std::remove(in_path.c_str());
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_app("cafka-produce -b " + bootstrap() + " " + args, input);
 }
 
 std::string lines(const std::string& prefix, int n) {
