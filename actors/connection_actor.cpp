@@ -37,6 +37,7 @@ struct in_flight_request {
   int32_t correlation_id = 0;
   int16_t version = 0;
   completion done;
+  steady_clock::time_point deadline{}; // sent + request.timeout.ms
 };
 
 struct queued_batch {
@@ -98,6 +99,10 @@ struct connection_state {
   std::deque<std::pair<uint64_t, std::vector<queued_batch>>> awaiting_write; // acks=0
   request_window window;
   bool resume_scheduled = false; // a resume_atom is on its way for the end of a throttle
+  // One timeout_atom on its way at a time, due when the oldest request in flight is: responses come
+  // in order, so the oldest's deadline is the earliest (one timer per request woke CAF's clock
+  // thread on every Produce).
+  bool timeout_armed = false;
   int failures = 0;
   steady_clock::time_point next_attempt{};
   bool connect_scheduled = false;
@@ -236,16 +241,30 @@ caf::error stopping(const connection_state& st, const caf::error& reason) {
 
 // ---- Writing requests ----------------------------------------------------------------------------
 
+// Writes a frame; no word comes back when it is on the wire (a message per write would wake the
+// actor once more per request for nothing).
 void send_frame(self_ptr self, byte_buffer frame) {
-  self->state.session->write(std::move(frame), self->state.next_write_id++);
+  self->state.session->write(std::move(frame), tcp_session::unreported);
+}
+
+// Arms the request timer for the oldest request in flight, unless it is armed already.
+void arm_request_timer(self_ptr self) {
+  auto& st = self->state;
+  if (st.timeout_armed || st.in_flight.empty())
+    return;
+  st.timeout_armed = true;
+  auto due = st.in_flight.front().deadline - steady_clock::now();
+  self->delayed_send(self, std::max(duration_cast<milliseconds>(due), milliseconds{0}) + milliseconds{1},
+                     timeout_atom::value);
 }
 
 // Writes a request that expects a response: it joins the in-flight queue and its
 // request.timeout.ms starts now.
 void send_tracked(self_ptr self, in_flight_request r, byte_buffer frame) {
   auto& st = self->state;
-  self->delayed_send(self, st.settings.request_timeout, timeout_atom::value, st.generation, r.correlation_id);
+  r.deadline = steady_clock::now() + st.settings.request_timeout;
   st.in_flight.push_back(std::move(r));
+  arm_request_timer(self);
   st.report_in_flight();
   send_frame(self, std::move(frame));
 }
@@ -650,8 +669,10 @@ void send_produce(self_ptr self) {
   frame.reserve(total + 256);
   protocol::encode_request(frame, build_produce_request(st, taken), version, id, st.settings.client_id);
   if (st.settings.acks == 0) {
-    st.awaiting_write.emplace_back(st.next_write_id, std::move(taken));
-    send_frame(self, std::move(frame));
+    // No response comes: the batches resolve once the session reports the frame written.
+    auto write_id = st.next_write_id++;
+    st.awaiting_write.emplace_back(write_id, std::move(taken));
+    st.session->write(std::move(frame), write_id);
     return;
   }
   auto batches = std::make_shared<std::vector<queued_batch>>(std::move(taken));
@@ -792,16 +813,19 @@ void on_written(self_ptr self, uint64_t write_id) {
   try_send(self);
 }
 
-void on_request_timeout(self_ptr self, int32_t correlation_id) {
+// The request timer: the oldest request in flight (of whichever session) past its deadline ends
+// the connection; otherwise the timer goes again for the oldest one.
+void on_request_timer(self_ptr self) {
   auto& st = self->state;
-  for (auto& r : st.in_flight)
-    if (r.correlation_id == correlation_id) {
-      std::string during = st.state == link_state::ready ? "" : " (during " + std::string(name_of(st.state)) + ")";
-      disconnect(self, make_error(errc::request_timeout, describe_peer(st) + ": no response within request.timeout.ms ("
-                                                           + std::to_string(st.settings.request_timeout.count())
-                                                           + " ms)" + during));
-      return;
-    }
+  st.timeout_armed = false;
+  if (!st.in_flight.empty() && st.in_flight.front().deadline <= steady_clock::now()) {
+    std::string during = st.state == link_state::ready ? "" : " (during " + std::string(name_of(st.state)) + ")";
+    disconnect(self, make_error(errc::request_timeout, describe_peer(st) + ": no response within request.timeout.ms ("
+                                                         + std::to_string(st.settings.request_timeout.count())
+                                                         + " ms)" + during));
+    return;
+  }
+  arm_request_timer(self);
 }
 
 void on_throttle_end(self_ptr self) {
@@ -902,10 +926,7 @@ static connection_actor::behavior_type connection(self_ptr self, connection_sett
       if (current(generation))
         on_reauthentication_due(self);
     },
-    [=](timeout_atom, uint64_t generation, int32_t correlation_id) {
-      if (current(generation))
-        on_request_timeout(self, correlation_id);
-    },
+    [=](timeout_atom) { on_request_timer(self); },
   };
 }
 

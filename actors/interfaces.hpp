@@ -118,7 +118,7 @@ using connection_actor = caf::typed_actor<
   caf::reacts_to<connect_atom>,
   caf::reacts_to<resume_atom>,                // a broker's throttle time (KIP-219) passed
   caf::reacts_to<reauth_atom, uint64_t>,      // the SASL session nears its end (KIP-368)
-  caf::reacts_to<timeout_atom, uint64_t, int32_t>>;
+  caf::reacts_to<timeout_atom>>;              // the oldest request in flight may be past request.timeout.ms
 
 // ---- Metadata ----------------------------------------------------------------------------------
 

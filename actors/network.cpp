@@ -244,9 +244,11 @@ void tcp_session::start_write() {
   // Gather every queued frame into one write: no syscall per request (with TLS, a record per
   // buffer, still one write op).
   std::vector<asio::const_buffer> buffers;
+  writing_last_id_ = unreported;
   while (!queued_.empty()) {
     writing_.push_back(std::move(queued_.front().first));
-    writing_last_id_ = queued_.front().second;
+    if (queued_.front().second != unreported)
+      writing_last_id_ = queued_.front().second;
     queued_.pop_front();
   }
   buffers.reserve(writing_.size());
@@ -261,7 +263,8 @@ void tcp_session::start_write() {
         return;
       }
       self->writing_.clear();
-      self->events_.written(self->writing_last_id_);
+      if (self->writing_last_id_ != unreported)
+        self->events_.written(self->writing_last_id_);
       self->start_write();
     });
   });

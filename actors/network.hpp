@@ -69,6 +69,8 @@ public:
 
   // All of these may be called from any thread: they post to the io thread.
   void connect(std::string host, uint16_t port, std::chrono::milliseconds timeout);
+  // `written` reports write_id once the frame is on the wire, unless it is `unreported`.
+  static constexpr uint64_t unreported = 0;
   void write(protocol::byte_buffer frame, uint64_t write_id);
   void close();
 
@@ -111,7 +113,7 @@ private:
   std::array<uint8_t, 65536> read_buffer_;
   std::deque<std::pair<protocol::byte_buffer, uint64_t>> queued_;
   std::vector<protocol::byte_buffer> writing_; // kept alive until the gather write completes
-  uint64_t writing_last_id_ = 0;
+  uint64_t writing_last_id_ = unreported; // the last reported id in writing_, if any
   bool connected_ = false; // ready for frames: TCP is up, and with TLS the handshake is done
   bool closed_ = false;
 };

@@ -19,11 +19,14 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <iostream>
 #include <random>
+#include <thread>
 
 namespace {
 
@@ -241,7 +244,6 @@ struct runner_state {
   int64_t sent = 0;      // handed to the producer
   int64_t resolved = 0;  // replied to
   size_t window = 0;     // most records awaiting a reply at once (Java's send() blocks likewise)
-  bool tick_scheduled = false;
   caf::actor done_to;
   // --mode credit: what the producer granted, the largest record it takes, and when each pushed
   // group went (first id -> time, records not reported yet).
@@ -408,12 +410,43 @@ void pump(runner_ptr self) {
           after_reply(self);
         });
   }
-  if (s.sent < s.opts.num_records && s.opts.throughput > 0 && !s.tick_scheduled
-      && s.sent - s.resolved < static_cast<int64_t>(s.window)) {
-    s.tick_scheduled = true;
-    self->delayed_send(self, milliseconds{1}, tick_atom::value);
-  }
 }
+
+// With --throughput, a plain thread wakes the runner every millisecond, as librdkafka_perf's loop
+// sleeps between its bursts. A CAF delayed_send per tick costs twice that: CAF 0.17's clock thread
+// wakes once to take the timeout and once to fire it.
+class pacer {
+public:
+  pacer(caf::actor runner, double throughput) {
+    if (throughput <= 0)
+      return;
+    thread_ = std::thread([this, runner] {
+      auto due = clock_type::now();
+      std::unique_lock<std::mutex> guard{mx_};
+      while (!stopping_) {
+        due = std::max(due + milliseconds{1}, clock_type::now() - milliseconds{1}); // no catch-up storm
+        if (!stop_.wait_until(guard, due, [this] { return stopping_; }))
+          caf::anon_send(runner, tick_atom::value);
+      }
+    });
+  }
+  ~pacer() {
+    if (!thread_.joinable())
+      return;
+    {
+      std::lock_guard<std::mutex> guard{mx_};
+      stopping_ = true;
+    }
+    stop_.notify_one();
+    thread_.join();
+  }
+
+private:
+  std::mutex mx_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_source> payloads, producer_actor producer,
                      caf::actor done_to) {
@@ -471,10 +504,7 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
     pump(self);
   }
   return {
-    [=](tick_atom) {
-      self->state.tick_scheduled = false;
-      pump(self);
-    },
+    [=](tick_atom) { pump(self); },
     [=](credit_atom, int64_t bytes) {
       self->state.credit += bytes;
       pump(self);
@@ -509,7 +539,8 @@ int main(int argc, char** argv) {
   {
     caf::scoped_actor self{sys};
     t0 = clock_type::now();
-    self->spawn(runner, o, std::move(payloads), *producer, caf::actor{self});
+    auto run = self->spawn(runner, o, std::move(payloads), *producer, caf::actor{self});
+    pacer ticks{run, o.throughput};
     self->receive([&](done_atom, std::vector<int32_t>& l, int64_t b, int64_t f, std::string& e) {
       lat = std::move(l);
       bytes = b;

@@ -39,8 +39,10 @@ struct fixture {
   caf::scoped_actor self{*session.sys};
   std::shared_ptr<network> net = std::make_shared<network>();
 
-  connection_actor spawn(uint16_t port, std::chrono::milliseconds reconnect_backoff = 50ms) {
+  connection_actor spawn(uint16_t port, std::chrono::milliseconds reconnect_backoff = 50ms,
+                         std::chrono::milliseconds request_timeout = 30s) {
     connection_settings s;
+    s.request_timeout = request_timeout;
     s.node_id = 7;
     s.host = "127.0.0.1";
     s.port = port;
@@ -127,6 +129,25 @@ CAF_TEST(a connection stopped while backing off answers the request it holds) {
   CAF_CHECK(is_network_error(err));
   CAF_CHECK_EQUAL(text(err), "NETWORK_ERROR: connection to broker 7 (127.0.0.1:" + std::to_string(port)
                                + ") closed: its address changed");
+}
+
+// A peer that takes the connection and never answers: the request in flight (the connection's own
+// ApiVersions) runs out of request.timeout.ms, which ends the session and answers what it held;
+// the next request's new session has a timer too.
+CAF_TEST(a silent peer fails the requests after request timeout in each session) {
+  silent_peer quiet;
+  auto conn = spawn(quiet.peer.port(), 50ms, 300ms);
+  auto expected = "REQUEST_TIMEOUT: broker 7 (" + quiet.peer.address()
+                  + "): no response within request.timeout.ms (300 ms) (during ApiVersions)";
+  for (int round = 1; round <= 2; ++round) {
+    auto started = std::chrono::steady_clock::now();
+    auto request = self->request(conn, 10s, protocol::metadata_request{});
+    auto err = answer_of<protocol::metadata_response>(request);
+    CAF_CHECK_EQUAL(text(err), expected);
+    CAF_CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+  }
+  CAF_CHECK_EQUAL(quiet.peer.accepted(), 2);
+  self->send_exit(conn, caf::exit_reason::user_shutdown);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
