@@ -101,6 +101,9 @@ struct transaction_data {
   std::map<uint64_t, std::function<void()>> retries;
   uint64_t next_retry = 1;
   bool started = false; // something joined the current transaction: it ends with EndTxn
+  // The commit's flush is under way: records the producer took before the commit may still reach
+  // a partition new to the transaction (they waited for a partition lease or metadata), and join it.
+  bool commit_flushing = false;
   // Transactions v1: the current transaction's partitions, and those on their way in.
   std::set<partition_key> added;
   std::map<partition_key, std::vector<ok_promise>> to_add; // asked for while an add was under way
@@ -433,6 +436,7 @@ void end_txn(self_ptr self, bool commit) {
 // meanwhile (the commit then fails with the abortable error) or nothing joined it (no EndTxn, as Java).
 void after_flush(self_ptr self, bool commit) {
   auto& st = self->state;
+  st.commit_flushing = false;
   if (st.status.state != (commit ? state::committing : state::aborting))
     return finish_call(self, st.status.error);
   if (!st.started)
@@ -445,6 +449,7 @@ void after_flush(self_ptr self, bool commit) {
 void end_transaction(self_ptr self, bool commit) {
   auto& st = self->state;
   enter(self, commit ? state::committing : state::aborting);
+  st.commit_flushing = commit;
   self->request(st.settings.host, caf::infinite, flush_atom::value)
     .then([=](ok_atom) { after_flush(self, commit); },
           [=](caf::error& err) { fail_fatally(self, std::move(err)); });
@@ -705,7 +710,8 @@ void send_adds(self_ptr self) {
 
 caf::result<ok_atom> on_add_partition(self_ptr self, std::string& topic, int32_t partition) {
   auto& st = self->state;
-  if (st.status.state != state::in_transaction) {
+  bool joinable = st.status.state == state::in_transaction || (st.status.state == state::committing && st.commit_flushing);
+  if (!joinable) {
     if (st.status.error)
       return st.status.error;
     return make_error(errc::illegal_state, prefix(self) + "Cannot add partition " + topic + "-"

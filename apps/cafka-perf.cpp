@@ -47,6 +47,9 @@ struct options {
   cli::tls_flags tls;
   size_t group_size = 1000;
   size_t request_window = 500;
+  // Java's ProducerPerformance: with a transactional.id, records go in transactions, each committed
+  // once this long passed since it began (checked as each group goes).
+  std::optional<milliseconds> transaction_duration;
 };
 
 constexpr cli::program program{
@@ -56,6 +59,7 @@ constexpr cli::program program{
   "                  [--producer-props PROP=VALUE ...] [--producer.config FILE]\n"
   "                  [--mode batch|request|async|credit] [--group-size N] [--request-window N]\n"
   "                  [--node HOST:PORT [--tls-cert PEM --tls-key PEM --tls-ca PEM]]\n"
+  "                  [--transactional-id ID] [--transaction-duration-ms MS (default 3000)]\n"
   "Kafka's kafka-producer-perf-test flags; progress every 5 s, then the final line in its shape and\n"
   "client_cpu_s=... cpu_us_per_record=... failed=... max_rss_kb=...\n"};
 
@@ -124,7 +128,14 @@ options parse(int argc, char** argv) {
       o.request_window = static_cast<size_t>(std::max<int64_t>(1, to_int(args, args.value())));
     else if (a == "--group-size")
       o.group_size = static_cast<size_t>(std::max<int64_t>(1, to_int(args, args.value())));
-    else
+    else if (a == "--transactional-id")
+      o.props["transactional.id"] = args.value();
+    else if (a == "--transaction-duration-ms") {
+      auto ms = to_int(args, args.value());
+      if (ms <= 0)
+        args.fail("--transaction-duration-ms must be greater than 0");
+      o.transaction_duration = milliseconds{ms};
+    } else
       args.fail("unknown option " + a);
   }
   for (auto& [k, v] : from_file)
@@ -138,6 +149,14 @@ options parse(int argc, char** argv) {
   if (!o.throughput_set)
     args.fail("--throughput is required");
   o.tls.check(args);
+  if (o.props.count("transactional.id")) {
+    if (!o.transaction_duration)
+      o.transaction_duration = milliseconds{3000};
+    if (o.how != options::mode::batch)
+      args.fail("transactions (--transactional-id, -X transactional.id) go with --mode batch");
+  } else if (o.transaction_duration) {
+    args.fail("--transaction-duration-ms needs --transactional-id");
+  }
   if (!o.props.count("bootstrap.servers") && !o.node)
     args.fail("bootstrap.servers is required (--producer-props bootstrap.servers=HOST:PORT)");
   return o;
@@ -253,6 +272,10 @@ struct runner_state {
   std::optional<producer_record> next_up; // the record the last push had no credit for
   // --mode async: when each record went, by id modulo the window (never more are outstanding).
   std::vector<clock_type::time_point> sent_at;
+  // Transactions: one at a time, as Java's ProducerPerformance (its commit blocks the send loop).
+  enum class txn { off, opening, open, committing, between } phase = txn::off;
+  clock_type::time_point txn_began;
+  int64_t transactions = 0; // committed
 };
 
 using runner_ptr = caf::stateful_actor<runner_state>*;
@@ -301,10 +324,19 @@ auto ask(runner_ptr self, Ts&&... xs) {
   return self->request(s.producer, caf::infinite, std::forward<Ts>(xs)...);
 }
 
+// Sending may go on: outside transactions, or inside an open one.
+bool may_send(runner_ptr self) {
+  auto phase = self->state.phase;
+  return phase == runner_state::txn::off || phase == runner_state::txn::open;
+}
+
 void after_reply(runner_ptr self) {
   auto& s = self->state;
   s.s.maybe_progress();
-  if (s.resolved == s.opts.num_records) {
+  bool ended = s.phase == runner_state::txn::off || s.phase == runner_state::txn::between;
+  if (s.resolved == s.opts.num_records && ended) {
+    if (s.phase == runner_state::txn::between)
+      std::printf("%lld transactions committed\n", static_cast<long long>(s.transactions));
     self->send(s.done_to, done_atom::value, std::move(s.s.latencies_us), s.s.bytes, s.s.failed, s.s.first_error);
     self->quit();
     return;
@@ -356,9 +388,56 @@ void on_acks(runner_ptr self, std::vector<record_ack>& acks) {
   }
 }
 
+// ---- Transactions ------------------------------------------------------------------------------
+
+// A transaction call failed: the run ends, every record not yet answered counted as failed.
+void end_run_on(runner_ptr self, const char* call, const caf::error& err) {
+  auto& s = self->state;
+  if (s.s.first_error.empty())
+    s.s.first_error = std::string{call} + ": " + self->system().render(err);
+  s.s.failed += s.opts.num_records - s.resolved;
+  s.resolved = s.opts.num_records;
+  s.phase = runner_state::txn::between;
+  after_reply(self);
+}
+
+void open_transaction(runner_ptr self) {
+  self->state.phase = runner_state::txn::opening;
+  ask(self, begin_txn_atom::value)
+    .then(
+      [=](ok_atom) {
+        self->state.phase = runner_state::txn::open;
+        self->state.txn_began = clock_type::now();
+        pump(self);
+      },
+      [=](caf::error& err) { end_run_on(self, "begin_transaction", err); });
+}
+
+// Commits the open transaction once its duration passed, or once every record went.
+void commit_when_due(runner_ptr self) {
+  auto& s = self->state;
+  if (s.phase != runner_state::txn::open)
+    return;
+  if (s.sent < s.opts.num_records && clock_type::now() - s.txn_began < *s.opts.transaction_duration)
+    return;
+  s.phase = runner_state::txn::committing;
+  ask(self, commit_txn_atom::value)
+    .then(
+      [=](ok_atom) {
+        auto& st = self->state;
+        ++st.transactions;
+        st.phase = runner_state::txn::between;
+        if (st.sent < st.opts.num_records)
+          open_transaction(self);
+        after_reply(self);
+      },
+      [=](caf::error& err) { end_run_on(self, "commit_transaction", err); });
+}
+
 void pump(runner_ptr self) {
   auto& s = self->state;
-  for (int64_t n = allowance(self); n > 0; n = allowance(self)) {
+  commit_when_due(self);
+  for (int64_t n = allowance(self); n > 0 && may_send(self); n = allowance(self)) {
     auto sent_at = clock_type::now();
     if (s.opts.how == options::mode::credit) {
       auto before = s.sent;
@@ -397,7 +476,9 @@ void pump(runner_ptr self) {
     for (int64_t i = 0; i < count; ++i)
       group.push_back(next_record(self));
     s.sent += count;
-    ask(self, send_batch_atom::value, std::move(group))
+    auto sent = ask(self, send_batch_atom::value, std::move(group));
+    commit_when_due(self);
+    std::move(sent)
       .then(
         [=](std::vector<delivery_report>& reports) {
           for (auto& r : reports)
@@ -500,6 +581,11 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
               s.resolved = s.opts.num_records;
               after_reply(self);
             });
+  } else if (st.opts.transaction_duration) {
+    st.phase = runner_state::txn::opening; // nothing goes before the first transaction began
+    ask(self, init_txn_atom::value)
+      .then([=](ok_atom) { open_transaction(self); },
+            [=](caf::error& err) { end_run_on(self, "init_transactions", err); });
   } else {
     pump(self);
   }

@@ -130,6 +130,30 @@ CAF_TEST(cafka-perf sends 100000 records and prints the final line of kafka perf
   CAF_CHECK_EQUAL(consume_at_least(topic, 200000).size(), 200000u);
 }
 
+// As Java's ProducerPerformance: a transaction commits once --transaction-duration-ms passed since
+// it began; records sent while a commit flushes are part of it (they reach partitions new to the
+// transaction during the flush), and every record is read back once by a read_committed consumer.
+CAF_TEST(cafka-perf in transactions commits every record) {
+  auto topic = unique_topic("perf-txn");
+  create_topic(topic, 6);
+  auto r = run_app("cafka-perf --topic " + topic + " --num-records 50000 --record-size 100 --throughput -1"
+                   + " --transactional-id " + topic + " --transaction-duration-ms 5"
+                   + " --producer-props bootstrap.servers=" + bootstrap());
+  CAF_CHECK_EQUAL(r.status, 0);
+  long transactions = 0;
+  auto at = r.output.find(" transactions committed");
+  CAF_REQUIRE(at != std::string::npos);
+  auto line = r.output.rfind('\n', at);
+  transactions = std::stol(r.output.substr(line == std::string::npos ? 0 : line + 1));
+  CAF_CHECK_GREATER_OR_EQUAL(transactions, 2);
+  CAF_CHECK(r.output.find("50000 records sent, ") != std::string::npos);
+  CAF_CHECK_EQUAL(consume_all(topic).size(), 50000u);
+  auto bad = run_app("cafka-perf --topic " + topic + " --num-records 1 --record-size 1 --throughput -1 --mode async"
+                     + " --transactional-id x --producer-props bootstrap.servers=" + bootstrap());
+  CAF_CHECK_EQUAL(bad.status, 2);
+  CAF_CHECK(bad.output.find("go with --mode batch") != std::string::npos);
+}
+
 CAF_TEST(ten thousand records through a published producer on another node) {
   auto topic = unique_topic("node");
   create_topic(topic, 3);

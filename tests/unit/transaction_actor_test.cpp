@@ -118,16 +118,37 @@ struct host_log {
   transaction_actor txn; // the actor under test
   std::vector<transaction_status> statuses;
   int flushes = 0;
+  caf::actor flush_gate; // when set, a flush waits until the gate lets it go (release_atom)
 };
+
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+// Answers the flush it was asked about once the test sends it release_atom.
+caf::behavior gate(caf::event_based_actor* self) {
+  auto held = std::make_shared<caf::response_promise>();
+  return {
+    [=](flush_atom) {
+      *held = self->make_response_promise();
+      return *held;
+    },
+    [=](release_atom) { held->deliver(ok_atom::value); },
+  };
+}
 
 // The producer as the transaction actor sees it: flushes at once, keeps every status, and writes
 // send_transaction's records (offsets 0, 1, ...) once their partition joined, failing those whose
 // value is "fail".
 transaction_host::behavior_type fake_host(transaction_host::pointer self, std::shared_ptr<host_log> log) {
   return {
-    [=](flush_atom) -> ok_atom {
+    [=](flush_atom) -> caf::result<ok_atom> {
       ++log->flushes;
-      return ok_atom::value;
+      if (!log->flush_gate)
+        return ok_atom::value;
+      auto rp = self->make_response_promise<ok_atom>();
+      self->request(log->flush_gate, caf::infinite, flush_atom::value).then([=](ok_atom) mutable {
+        rp.deliver(ok_atom::value);
+      });
+      return rp;
     },
     [=](send_batch_atom, std::vector<producer_record>& records) -> caf::result<std::vector<delivery_report>> {
       std::vector<delivery_report> reports;
@@ -363,6 +384,32 @@ CAF_TEST(transactions v1 adds each partition once per transaction and keeps end 
   CAF_CHECK(is_ok(call(begin_txn_atom::value)));
   CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{1})));
   CAF_CHECK_EQUAL(coord->adds.size(), 3u);
+}
+
+// The producer took a record before the commit, and the record reaches a partition new to the
+// transaction only while the commit's flush waits for it (it waited for a partition lease): the
+// partition joins, before EndTxn. Once the flush is over, nothing joins.
+CAF_TEST(a partition reached while the commit flushes joins the transaction before end txn) {
+  coord->transaction_version = 1;
+  host->flush_gate = sys.spawn(gate);
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  auto commit = call_later(commit_txn_atom::value);
+  settle();
+  CAF_CHECK(state() == transaction_state::committing);
+  CAF_CHECK(!(*results)[commit]);
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("u"), int32_t{0})));
+  CAF_REQUIRE_EQUAL(coord->adds.size(), 2u);
+  CAF_CHECK_EQUAL(coord->adds[1].topics[0].name, "u");
+  CAF_CHECK(coord->ends.empty());
+  caf::anon_send(host->flush_gate, release_atom::value);
+  settle();
+  CAF_CHECK(is_ok((*results)[commit]));
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 1u);
+  CAF_CHECK(coord->ends[0].first.committed);
+  CAF_CHECK(has_code(call(add_partition_atom::value, std::string("v"), int32_t{0}), errc::illegal_state));
+  caf::anon_send_exit(host->flush_gate, caf::exit_reason::kill);
 }
 
 CAF_TEST(a transaction nothing joined ends without end txn) {
