@@ -337,7 +337,8 @@ void after_reply(runner_ptr self) {
   if (s.resolved == s.opts.num_records && ended) {
     if (s.phase == runner_state::txn::between)
       std::printf("%lld transactions committed\n", static_cast<long long>(s.transactions));
-    self->send(s.done_to, done_atom::value, std::move(s.s.latencies_us), s.s.bytes, s.s.failed, s.s.first_error);
+    self->send(s.done_to, done_atom::value, std::move(s.s.latencies_us), s.s.bytes, s.s.failed, s.s.first_error,
+               static_cast<int64_t>(duration_cast<nanoseconds>(s.s.start.time_since_epoch()).count()));
     self->quit();
     return;
   }
@@ -406,8 +407,11 @@ void open_transaction(runner_ptr self) {
   ask(self, begin_txn_atom::value)
     .then(
       [=](ok_atom) {
-        self->state.phase = runner_state::txn::open;
-        self->state.txn_began = clock_type::now();
+        auto& st = self->state;
+        st.phase = runner_state::txn::open;
+        st.txn_began = clock_type::now();
+        if (st.transactions == 0) // the clock and the throttle start now, as Java's after initTransactions
+          st.s.start = st.s.window_start = st.txn_began;
         pump(self);
       },
       [=](caf::error& err) { end_run_on(self, "begin_transaction", err); });
@@ -563,7 +567,8 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
     after_reply(self);
   });
   if (st.opts.num_records == 0) {
-    self->send(done_to, done_atom::value, std::vector<int32_t>{}, int64_t{0}, int64_t{0}, std::string{});
+    self->send(done_to, done_atom::value, std::vector<int32_t>{}, int64_t{0}, int64_t{0}, std::string{},
+               static_cast<int64_t>(duration_cast<nanoseconds>(st.s.start.time_since_epoch()).count()));
     self->quit();
     return {};
   }
@@ -624,10 +629,11 @@ int main(int argc, char** argv) {
   clock_type::time_point t0, t1;
   {
     caf::scoped_actor self{sys};
-    t0 = clock_type::now();
     auto run = self->spawn(runner, o, std::move(payloads), *producer, caf::actor{self});
     pacer ticks{run, o.throughput};
-    self->receive([&](done_atom, std::vector<int32_t>& l, int64_t b, int64_t f, std::string& e) {
+    // The runner's clock starts with the first record (after init_transactions, as Java's).
+    self->receive([&](done_atom, std::vector<int32_t>& l, int64_t b, int64_t f, std::string& e, int64_t started_ns) {
+      t0 = clock_type::time_point{duration_cast<clock_type::duration>(nanoseconds{started_ns})};
       lat = std::move(l);
       bytes = b;
       failed = f;
