@@ -37,6 +37,7 @@
 
 #include "actors/collected_reports.hpp"
 #include "cafka/error.hpp"
+#include "actors/pending_records.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/record_batch.hpp"
 
@@ -64,24 +65,10 @@ using namespace std::chrono;
 using clock_type = steady_clock;
 using protocol::errc::duplicate_sequence_number;
 
-// Where a record's outcome goes: `single` (an append's promise), a slot of `group` (an
-// append_many's reply), or `sink` as a record_ack named `id` (append_to: credit pushes and one-way
-// sends), sent with the others of that sink when the message that resolved them is done.
-struct pending_record {
-  caf::typed_response_promise<record_metadata> single;
-  std::shared_ptr<collected_reports> group;
-  delivery_sink sink;
-  uint64_t id = 0;
-  size_t index = 0;
-  int64_t timestamp = -1;
-  int32_t key_size = -1;
-  int32_t value_size = -1;
-};
-
 struct open_batch {
   uint64_t id = 0;
   protocol::record_batch_builder builder;
-  std::vector<pending_record> records;
+  pending_records records;
   clock_type::time_point created;
   int64_t accounted_bytes = 0;
   bool due = false; // linger.ms passed or a flush asked: it closes as soon as the window has room
@@ -90,7 +77,7 @@ struct open_batch {
 struct closed_batch {
   uint64_t id = 0;
   std::shared_ptr<const protocol::byte_buffer> bytes;
-  std::vector<pending_record> records;
+  pending_records records;
   clock_type::time_point created;
   clock_type::time_point last_sent{}; // the attempt that the acknowledgement answers
   int64_t accounted_bytes = 0;
@@ -403,19 +390,20 @@ auto checked(self_ptr self, Handler handler, Ts&&... xs) {
 
 // ---- Answering records --------------------------------------------------------------------------
 
-void resolve(self_ptr self, pending_record& r, const record_metadata& md, const caf::error& err) {
+void resolve(self_ptr self, const pending_record& r, reply_target& to, const record_metadata& md,
+             const caf::error& err) {
   run_on_acknowledgement(*self->state.settings.interceptors, md, err);
   ++self->state.totals.records_answered;
-  if (r.group) {
-    r.group->fill(r.index, delivery_report{md, err});
-  } else if (r.sink) {
-    auto& slot = self->state.acks[r.sink.address()];
-    slot.first = r.sink;
-    slot.second.push_back(record_ack{r.id, md, err});
+  if (to.group) {
+    to.group->fill(r.slot, delivery_report{md, err});
+  } else if (to.sink) {
+    auto& acks = self->state.acks[to.sink.address()];
+    acks.first = to.sink;
+    acks.second.push_back(record_ack{r.slot, md, err});
   } else if (err) {
-    r.single.deliver(err);
+    to.single.deliver(err);
   } else {
-    r.single.deliver(md);
+    to.single.deliver(md);
   }
 }
 
@@ -429,10 +417,11 @@ void report(self_ptr self, batch_outcome outcome) {
   self->send(s.producer, batch_done_atom::value, s.topic, s.partition, outcome);
 }
 
-void fail_records(self_ptr self, std::vector<pending_record>& records, int64_t accounted, const caf::error& err) {
+void fail_records(self_ptr self, pending_records& records, int64_t accounted, const caf::error& err) {
   auto& s = self->state.settings;
-  for (auto& r : records)
-    resolve(self, r, metadata_of(s, r, -1, r.timestamp), err);
+  records.for_each([&](size_t, const pending_record& r, reply_target& to) {
+    resolve(self, r, to, metadata_of(s, r, -1, r.timestamp), err);
+  });
   batch_outcome o;
   o.released_bytes = accounted;
   o.failed = static_cast<int32_t>(records.size());
@@ -443,12 +432,11 @@ void fail_records(self_ptr self, std::vector<pending_record>& records, int64_t a
 
 void complete(self_ptr self, closed_batch& b, const produce_result& r) {
   auto& s = self->state.settings;
-  for (size_t i = 0; i < b.records.size(); ++i) {
-    auto& rec = b.records[i];
+  b.records.for_each([&](size_t i, const pending_record& rec, reply_target& to) {
     int64_t offset = r.base_offset < 0 ? -1 : r.base_offset + static_cast<int64_t>(i);
     int64_t ts = r.log_append_time >= 0 ? r.log_append_time : rec.timestamp;
-    resolve(self, rec, metadata_of(s, rec, offset, ts), caf::error{});
-  }
+    resolve(self, rec, to, metadata_of(s, rec, offset, ts), caf::error{});
+  });
   batch_outcome o;
   o.released_bytes = b.accounted_bytes;
   o.records = static_cast<int32_t>(b.records.size());
@@ -513,7 +501,7 @@ void close_open(self_ptr self) {
 }
 
 // Appends one record to the open batch (closing a full one first); returns where its outcome goes.
-void append(self_ptr self, producer_record& rec, int32_t accounted, pending_record pr) {
+void append(self_ptr self, producer_record& rec, int32_t accounted, pending_record pr, reply_target to) {
   auto& st = self->state;
   auto& s = st.settings;
   auto key = rec.key.view();
@@ -536,7 +524,7 @@ void append(self_ptr self, producer_record& rec, int32_t accounted, pending_reco
   pr.value_size = rec.value.is_null ? -1 : static_cast<int32_t>(rec.value.size());
   if (!appended)
     st.open->builder.append(rec.timestamp, key, value, rec.headers);
-  st.open->records.push_back(std::move(pr));
+  st.open->records.add(pr, std::move(to));
   st.open->accounted_bytes += accounted;
   ++st.totals.records_appended;
   st.totals.bytes_accounted += accounted;
@@ -898,21 +886,22 @@ void on_expire(self_ptr self) {
 // ---- The other messages -------------------------------------------------------------------------
 
 caf::result<record_metadata> on_append(self_ptr self, producer_record& rec, int32_t accounted) {
-  pending_record pr;
-  pr.single = self->make_response_promise<record_metadata>();
-  auto rp = pr.single;
-  append(self, rec, accounted, std::move(pr));
+  reply_target to;
+  to.single = self->make_response_promise<record_metadata>();
+  auto rp = to.single;
+  append(self, rec, accounted, {}, std::move(to));
   maybe_send(self);
   return rp;
 }
 
 void on_append_to(self_ptr self, delivery_sink& sink, std::vector<uint64_t>& ids, std::vector<producer_record>& recs,
                   std::vector<int32_t>& accounted) {
+  reply_target to;
+  to.sink = sink;
   for (size_t i = 0; i < recs.size(); ++i) {
     pending_record pr;
-    pr.sink = sink;
-    pr.id = i < ids.size() ? ids[i] : 0;
-    append(self, recs[i], i < accounted.size() ? accounted[i] : 0, std::move(pr));
+    pr.slot = i < ids.size() ? ids[i] : 0;
+    append(self, recs[i], i < accounted.size() ? accounted[i] : 0, pr, to);
   }
   maybe_send(self);
 }
@@ -923,12 +912,12 @@ caf::result<std::vector<delivery_report>> on_append_many(self_ptr self, std::vec
   if (recs.empty())
     return std::vector<delivery_report>{};
   auto rp = self->make_response_promise<std::vector<delivery_report>>();
-  auto group = std::make_shared<collected_reports>(rp, recs.size());
+  reply_target to;
+  to.group = std::make_shared<collected_reports>(rp, recs.size());
   for (size_t i = 0; i < recs.size(); ++i) {
     pending_record pr;
-    pr.group = group;
-    pr.index = i;
-    append(self, recs[i], i < accounted.size() ? accounted[i] : 0, std::move(pr));
+    pr.slot = i;
+    append(self, recs[i], i < accounted.size() ? accounted[i] : 0, pr, to);
   }
   maybe_send(self);
   return rp;
