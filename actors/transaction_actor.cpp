@@ -10,10 +10,11 @@
 // coordinator. Each waits at most max.block.ms and then fails as retriable while the operation goes
 // on (Java's semantics): the same call again waits for the same outcome.
 //
-// Transactions v2 (KIP-890 part 2) when the cluster finalized transaction.version >= 2, learnt at
-// init_transactions: partitions join through their first Produce (v12+) and EndTxn v5 answers the
-// identity to go on with (a bumped epoch). Otherwise v1: AddPartitionsToTxn before a partition's
-// first Produce in each transaction, EndTxn v4 at most, the identity stays.
+// Transactions v2 (KIP-890 part 2) when the cluster finalized transaction.version >= 2, read from a
+// connection's latest ApiVersions answer at init_transactions and again at every begin (the version
+// changes only between transactions): partitions join through their first Produce (v12+) and EndTxn
+// v5 answers the identity to go on with (a bumped epoch). Otherwise v1: AddPartitionsToTxn before a
+// partition's first Produce in each transaction, EndTxn v4 at most, the identity stays.
 //
 // send_offsets_to_transaction commits a consumer group's offsets inside the transaction
 // (TxnOffsetCommit to the group's coordinator, after AddOffsetsToTxn under v1); commit and abort are
@@ -21,8 +22,12 @@
 // send_batch), and commit, or abort when a record failed, as one call.
 //
 // PRODUCER_FENCED and INVALID_PRODUCER_EPOCH, from any exchange or any record, mean a newer
-// producer with the same transactional.id took over: FATAL_ERROR with an error saying so, every
+// producer with the same transactional.id took over (or the coordinator aborted a transaction past
+// transaction.timeout.ms, which the error then says): FATAL_ERROR with an error saying so, every
 // waiting call and partition add fails with it, and so does every later call.
+//
+// abort_transaction fails the records not sent yet (the host's `unsent`) and awaits the sent ones
+// before EndTxn.
 #include "actors/transaction_actor.hpp"
 
 #include "cafka/error.hpp"
@@ -101,6 +106,10 @@ struct transaction_data {
   std::map<uint64_t, std::function<void()>> retries;
   uint64_t next_retry = 1;
   bool started = false; // something joined the current transaction: it ends with EndTxn
+  bool beginning = false; // begin_transaction reads the version before it enters IN_TRANSACTION
+  // When something first joined the current transaction: the coordinator's transaction.timeout.ms
+  // runs from about then (its first AddPartitionsToTxn, or its first Produce under v2).
+  caf::actor_clock::time_point started_at;
   // Transactions v1: the current transaction's partitions, and those on their way in.
   std::set<partition_key> added;
   std::map<partition_key, std::vector<ok_promise>> to_add; // asked for while an add was under way
@@ -119,6 +128,30 @@ std::string prefix(self_ptr self) {
 
 std::string render(self_ptr self, const caf::error& err) {
   return self->system().render(err);
+}
+
+// Something joins the current transaction (a partition, a group's offsets): it ends with EndTxn.
+void join(self_ptr self) {
+  auto& st = self->state;
+  if (st.started)
+    return;
+  st.started = true;
+  st.started_at = self->clock().now();
+}
+
+// Why the coordinator may have ended the transaction itself: it aborts one that outlived
+// transaction.timeout.ms and bumps the producer's epoch, so that the producer's next EndTxn fails
+// (PRODUCER_FENCED, or INVALID_TXN_STATE under transactions v2). "" when it did not outlive it.
+std::string timeout_hint(self_ptr self) {
+  auto& st = self->state;
+  if (!st.started)
+    return {};
+  auto age = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - st.started_at);
+  if (age < st.settings.transaction_timeout)
+    return {};
+  return "the transaction began " + std::to_string(age.count()) + " ms ago, past transaction.timeout.ms ("
+         + std::to_string(st.settings.transaction_timeout.count())
+         + " ms): the coordinator aborted it and bumped the producer epoch";
 }
 
 // ---- States ---------------------------------------------------------------------------------------
@@ -198,11 +231,14 @@ bool is_fencing(const caf::error& err) {
   return code == protocol::errc::producer_fenced || code == protocol::errc::invalid_producer_epoch;
 }
 
-// Java turns both codes into ProducerFencedException; cafka says PRODUCER_FENCED with the cause.
+// Java turns both codes into ProducerFencedException; cafka says PRODUCER_FENCED with the cause
+// (and the transaction timeout, when that is the likelier one).
 void fence(self_ptr self, const caf::error& cause) {
-  fail_fatally(self, kafka_error(protocol::errc::producer_fenced,
-                                 prefix(self) + "this producer was fenced: a newer producer with the same "
-                                 "transactional.id took over (" + render(self, cause) + "); close it"));
+  auto hint = timeout_hint(self);
+  auto why = hint.empty() ? std::string("a newer producer with the same transactional.id took over")
+                          : hint + " (or a newer producer with the same transactional.id took over)";
+  fail_fatally(self, kafka_error(protocol::errc::producer_fenced, prefix(self) + "this producer was fenced: " + why
+                                                                    + " (" + render(self, cause) + "); close it"));
 }
 
 // ABORTABLE_ERROR: the transaction cannot commit; abort_transaction, then go on. The first cause stays.
@@ -334,23 +370,30 @@ void init_producer_id(self_ptr self) {
     [=](caf::error err) { on_exchange_error(self, err, again, failed); });
 }
 
-// The transaction protocol the cluster finalized (any broker's ApiVersions answer), then the id.
+// The transaction protocol the cluster finalized, from a connection's latest ApiVersions answer:
+// `found` gets the level (0: not finalized), `failed` what went wrong on the way.
+void read_version(self_ptr self, caf::duration timeout, std::function<void(int16_t)> found,
+                  std::function<void(caf::error&)> failed) {
+  self->request(self->state.settings.metadata, timeout, connection_atom::value)
+    .then(
+      [=](connection_actor& any) {
+        self->request(any, timeout, feature_atom::value, std::string(protocol::transaction_version_feature))
+          .then([=](int16_t level) { found(level); }, failed);
+      },
+      failed);
+}
+
+// At init_transactions: the version, then the id.
 void learn_version(self_ptr self) {
   auto again = [=] { learn_version(self); };
   auto failed = [=](caf::error err) { fail_fatally(self, std::move(err)); };
-  auto on_error = [=](caf::error& err) { on_exchange_error(self, err, again, failed); };
-  self->request(self->state.settings.metadata, caf::infinite, connection_atom::value)
-    .then(
-      [=](connection_actor& any) {
-        self->request(any, caf::infinite, feature_atom::value, std::string(protocol::transaction_version_feature))
-          .then(
-            [=](int16_t level) {
-              self->state.status.v2 = level >= protocol::transaction_version_2;
-              init_producer_id(self);
-            },
-            on_error);
-      },
-      on_error);
+  read_version(
+    self, caf::infinite,
+    [=](int16_t level) {
+      self->state.status.v2 = level >= protocol::transaction_version_2;
+      init_producer_id(self);
+    },
+    [=](caf::error& err) { on_exchange_error(self, err, again, failed); });
 }
 
 caf::result<ok_atom> on_init(self_ptr self) {
@@ -375,11 +418,42 @@ void start_transaction(self_ptr self) {
   enter(self, state::in_transaction);
 }
 
-caf::result<ok_atom> on_begin(self_ptr self) {
+// A new transaction after the version was read again (Java's maybeUpdateTransactionV2Enabled at
+// beginTransaction): the cluster may have changed transaction.version since the last one, and it
+// takes effect only between transactions. `started` gets none, or why the transaction may not
+// begin. No connection within max.block.ms: the last version stays (Java reads its cached
+// ApiVersions, which never fails).
+void begin_with_version(self_ptr self, std::function<void(const caf::error&)> started) {
+  auto& st = self->state;
   if (auto err = refusal(self, state::in_transaction))
-    return err;
-  start_transaction(self);
-  return ok_atom::value;
+    return started(err);
+  if (st.beginning)
+    return started(make_error(errc::illegal_state, prefix(self) + "Invalid transition attempted from state "
+                                                     "IN_TRANSACTION to state IN_TRANSACTION"));
+  st.beginning = true;
+  auto begin = [=](std::optional<int16_t> level) {
+    auto& s = self->state;
+    s.beginning = false;
+    if (auto err = refusal(self, state::in_transaction)) // fenced meanwhile, say
+      return started(err);
+    if (level)
+      s.status.v2 = *level >= protocol::transaction_version_2;
+    start_transaction(self);
+    started({});
+  };
+  read_version(self, caf::duration{st.settings.max_block}, [=](int16_t level) { begin(level); },
+               [=](caf::error&) { begin(std::nullopt); });
+}
+
+caf::result<ok_atom> on_begin(self_ptr self) {
+  auto rp = self->make_response_promise<ok_atom>();
+  begin_with_version(self, [rp](const caf::error& err) mutable {
+    if (err)
+      rp.deliver(err);
+    else
+      rp.deliver(ok_atom::value);
+  });
+  return rp;
 }
 
 // READY again, with the identity the next transaction goes with.
@@ -400,6 +474,10 @@ void end_txn(self_ptr self, bool commit) {
       become_abortable(self, err);
       return finish_call(self, self->state.status.error);
     }
+    auto code = broker_error_code(err);
+    if (auto hint = timeout_hint(self); code && !hint.empty()) // INVALID_TXN_STATE (Java: fatal too)
+      err = kafka_error(*code, (err.context().match_elements<std::string>() ? err.context().get_as<std::string>(0)
+                                                                           : render(self, err)) + "; " + hint);
     fail_fatally(self, std::move(err));
   };
   with_coordinator(
@@ -440,14 +518,24 @@ void after_flush(self_ptr self, bool commit) {
   end_txn(self, commit);
 }
 
-// COMMITTING or ABORTING (the caller checked it may): flush, then EndTxn. Commit flushes first
-// (as Java); so does abort, so that no record of the transaction is still on its way at EndTxn.
+// What a record not sent yet gets when its transaction aborts (Java's TransactionAbortedException).
+caf::error aborted_unsent(self_ptr self) {
+  return make_error(errc::transaction_aborted, prefix(self) + "Failing the record since the transaction was aborted "
+                                                 "(abort_transaction) before it was sent");
+}
+
+// COMMITTING or ABORTING (the caller checked it may): the host flushes, then EndTxn. Commit sends
+// every record first (as Java); abort fails those not sent yet and waits for those sent (as Java's
+// abortUndrainedBatches), so that no record of the transaction is still on its way at EndTxn.
 void end_transaction(self_ptr self, bool commit) {
   auto& st = self->state;
   enter(self, commit ? state::committing : state::aborting);
-  self->request(st.settings.host, caf::infinite, flush_atom::value)
-    .then([=](ok_atom) { after_flush(self, commit); },
-          [=](caf::error& err) { fail_fatally(self, std::move(err)); });
+  auto flushed = [=](ok_atom) { after_flush(self, commit); };
+  auto failed = [=](caf::error& err) { fail_fatally(self, std::move(err)); };
+  if (commit)
+    self->request(st.settings.host, caf::infinite, flush_atom::value).then(flushed, failed);
+  else
+    self->request(st.settings.host, caf::infinite, unsent_atom::value, aborted_unsent(self)).then(flushed, failed);
 }
 
 caf::result<ok_atom> on_end(self_ptr self, bool commit) {
@@ -513,13 +601,16 @@ void on_sent(self_ptr self, metadata_promise rp, std::vector<delivery_report>& r
 // A transaction of its own for the records: begin, send them all, commit once every one was
 // written (the reply then has each record's metadata), abort otherwise (the reply is the error).
 caf::result<std::vector<record_metadata>> on_send_transaction(self_ptr self, std::vector<producer_record>& records) {
-  if (auto err = refusal(self, state::in_transaction))
-    return err;
-  start_transaction(self);
   auto rp = self->make_response_promise<std::vector<record_metadata>>();
-  self->request(self->state.settings.host, caf::infinite, send_batch_atom::value, std::move(records))
-    .then([=](std::vector<delivery_report>& reports) { on_sent(self, rp, reports); },
-          [=](caf::error& err) mutable { rp.deliver(err); }); // the producer is gone
+  begin_with_version(self, [=, records = std::move(records)](const caf::error& refused) mutable {
+    if (refused) {
+      rp.deliver(refused);
+      return;
+    }
+    self->request(self->state.settings.host, caf::infinite, send_batch_atom::value, std::move(records))
+      .then([=](std::vector<delivery_report>& reports) { on_sent(self, rp, reports); },
+            [=](caf::error& err) mutable { rp.deliver(err); }); // the producer is gone
+  });
   return rp;
 }
 
@@ -623,7 +714,7 @@ caf::result<ok_atom> on_send_offsets(self_ptr self, std::vector<offset_to_commit
                                              "while a previous one is pending");
   if (group.group_id.empty())
     return make_error(errc::invalid_config, prefix(self) + "send_offsets_to_transaction needs a group id");
-  st.started = true; // the group's offsets partition joins the transaction
+  join(self); // the group's offsets partition joins the transaction
   auto rp = self->make_response_promise<ok_atom>();
   st.offsets_waiter = rp;
   if (st.status.v2)
@@ -699,7 +790,7 @@ void send_adds(self_ptr self) {
   if (!st.adding.empty() || st.to_add.empty())
     return;
   st.adding = std::exchange(st.to_add, {});
-  st.started = true;
+  join(self);
   add_partitions(self);
 }
 
@@ -713,7 +804,7 @@ caf::result<ok_atom> on_add_partition(self_ptr self, std::string& topic, int32_t
                                              + name_of(st.status.state));
   }
   if (st.status.v2) {
-    st.started = true; // its first Produce adds it
+    join(self); // its first Produce adds it
     return ok_atom::value;
   }
   partition_key key{topic, partition};

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sys/wait.h>
@@ -115,6 +116,93 @@ struct fixture : producer_session {
     CAF_CHECK_EQUAL(count_prefix(value_counts(everything), "aborted-"), 20);
   }
 
+  // Java's abortTransaction: records still in the accumulator fail with the abort's error instead
+  // of being sent, records already written are aborted by the markers. On one partition, so that
+  // the next transaction's first batch takes the sequence after the written ones (under v1 the
+  // epoch stays across transactions: a gap would fail it with OUT_OF_ORDER_SEQUENCE_NUMBER).
+  void abort_fails_unsent(const std::string& from, const std::string& topic) {
+    // A long linger.ms and a large batch.size: what is not flushed stays in the open batch.
+    auto p = spawn_transactional(unique_id("abort-unsent"),
+                                 {{"bootstrap.servers", from}, {"linger.ms", "60000"}, {"batch.size", "1000000"}});
+    require_ok(p, init_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    caf::scoped_actor self{*sys};
+    auto sent = self->request(p, std::chrono::seconds{90}, send_batch_atom::value, records(topic, "sent-", 3));
+    require_ok(p, flush_atom::value);
+    sent.receive([&](std::vector<delivery_report>& r) { require_delivered(r); },
+                 [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+    auto unsent = self->request(p, std::chrono::seconds{90}, send_batch_atom::value, records(topic, "unsent-", 5));
+    require_ok(p, abort_txn_atom::value);
+    std::vector<delivery_report> reports;
+    unsent.receive([&](std::vector<delivery_report>& r) { reports = std::move(r); },
+                   [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+    CAF_REQUIRE_EQUAL(reports.size(), 5u);
+    for (auto& r : reports) {
+      CAF_CHECK(r.error == make_error(errc::transaction_aborted));
+      CAF_CHECK(sys->render(r.error).find("the transaction was aborted") != std::string::npos);
+      CAF_CHECK(transaction_error_category(r.error) == transaction_category::abortable);
+    }
+    require_ok(p, begin_txn_atom::value);
+    require_delivered(send(p, topic, "after-", 2)); // commit flushes: these go out
+    require_ok(p, commit_txn_atom::value);
+    stop(p);
+
+    auto committed = read(from, topic, 2, isolation::read_committed);
+    CAF_CHECK_EQUAL(committed.size(), 2u);
+    CAF_CHECK_EQUAL(count_prefix(value_counts(committed), "after-"), 2);
+    auto everything = value_counts(read(from, topic, 5, isolation::read_uncommitted));
+    CAF_CHECK_EQUAL(count_prefix(everything, "sent-"), 3);
+    CAF_CHECK_EQUAL(count_prefix(everything, "unsent-"), 0); // never written
+    CAF_CHECK_EQUAL(count_prefix(everything, "after-"), 2);
+  }
+
+  // The coordinator aborts a transaction that outlived transaction.timeout.ms and bumps the
+  // producer's epoch: the producer's commit then fails saying so (PRODUCER_FENCED under transactions
+  // v1, INVALID_TXN_STATE under v2, both fatal as in Java), and none of its records ever becomes
+  // visible to read_committed.
+  void timed_out(const std::string& from, const std::string& topic,
+                 std::function<std::string(const std::string&)> transaction_state_of) {
+    auto id = unique_id("timeout");
+    auto p = spawn_transactional(id, {{"bootstrap.servers", from}, {"transaction.timeout.ms", "1000"}});
+    require_ok(p, init_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    require_delivered(send(p, topic, "timed-out-", 3));
+    // scripts/broker's coordinator looks for timed-out transactions every 0.5 s: wait (bounded) until
+    // it aborted this one.
+    std::string state;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+         state.rfind("CompleteAbort", 0) != 0 && std::chrono::steady_clock::now() < until;)
+      state = transaction_state_of(id);
+    CAF_REQUIRE_EQUAL(state.substr(0, state.find(' ')), "CompleteAbort");
+    auto commit = call(p, commit_txn_atom::value);
+    auto text = sys->render(commit);
+    CAF_MESSAGE("commit after the timeout: " << text);
+    auto code = broker_error_code(commit);
+    CAF_CHECK(code == protocol::errc::producer_fenced || code == protocol::errc::invalid_txn_state);
+    CAF_CHECK(text.find("past transaction.timeout.ms (1000 ms): the coordinator aborted it") != std::string::npos);
+    CAF_CHECK_EQUAL(broker_error_code(call(p, begin_txn_atom::value)), code); // fatal: every later call
+    stop(p);
+    // A new producer with the same id goes on; only its records are ever committed.
+    auto next = spawn_transactional(id, {{"bootstrap.servers", from}});
+    require_ok(next, init_txn_atom::value);
+    require_ok(next, begin_txn_atom::value);
+    require_delivered(send(next, topic, "after-", 2));
+    require_ok(next, commit_txn_atom::value);
+    stop(next);
+    auto committed = read(from, topic, 2, isolation::read_committed);
+    CAF_CHECK_EQUAL(committed.size(), 2u);
+    CAF_CHECK_EQUAL(count_prefix(value_counts(committed), "after-"), 2);
+    auto everything = value_counts(read(from, topic, 5, isolation::read_uncommitted));
+    CAF_CHECK_EQUAL(count_prefix(everything, "timed-out-"), 3); // written, then aborted
+  }
+
+  std::vector<producer_record> records(const std::string& topic, const std::string& prefix, int n) {
+    std::vector<producer_record> out;
+    for (int i = 0; i < n; ++i)
+      out.push_back(make_record(topic, "k" + std::to_string(i), prefix + std::to_string(i)));
+    return out;
+  }
+
   // The topic read again (bounded) until it holds n records: the coordinator writes the
   // transaction markers after EndTxn answered, and read_committed stops before an open one.
   std::vector<consumed_record> read(const std::string& from, const std::string& topic, size_t n, isolation level) {
@@ -175,6 +263,18 @@ CAF_TEST(transactions v1 on a broker formatted with transaction version 1) {
   auto topic = unique_topic("txn-v1");
   v1.create_topic(topic, 3);
   commit_abort_commit(v1.bootstrap(), topic);
+  auto unsent_topic = unique_topic("txn-v1-abort-unsent");
+  v1.create_topic(unsent_topic, 1);
+  abort_fails_unsent(v1.bootstrap(), unsent_topic);
+  auto timeout_topic = unique_topic("txn-v1-timeout");
+  v1.create_topic(timeout_topic, 1);
+  timed_out(v1.bootstrap(), timeout_topic, [&](const std::string& id) { return v1.transaction_state(id); });
+}
+
+CAF_TEST(abort fails the records not sent yet and never writes them) {
+  auto topic = unique_topic("txn-abort-unsent");
+  create_topic(topic, 1);
+  abort_fails_unsent(bootstrap(), topic);
 }
 
 CAF_TEST(a second producer with the same transactional id fences the first) {
@@ -327,6 +427,12 @@ CAF_TEST(offsets sent to a transaction become the group offsets once it commits 
   auto after_abort = group_offsets(group); // a named map: CAF's check keeps a reference into it
   CAF_CHECK_EQUAL(after_abort[std::make_pair(in, 0)], 42);
   stop(p);
+}
+
+CAF_TEST(a transaction past its timeout is aborted by the coordinator and cannot commit) {
+  auto topic = unique_topic("txn-timeout");
+  create_topic(topic, 1);
+  timed_out(bootstrap(), topic, [](const std::string& id) { return transaction_state(id); });
 }
 
 CAF_TEST(transactional calls on a producer without a transactional id fail with illegal state) {

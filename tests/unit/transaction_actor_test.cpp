@@ -20,6 +20,7 @@ namespace {
 // What the fake transaction coordinator saw and what it is told to answer.
 struct coordinator_log {
   int16_t transaction_version = 2; // the finalized feature level it reports
+  int feature_reads = 0;
   int find_coordinator = 0;
   std::vector<protocol::init_producer_id_request> inits;
   std::vector<protocol::add_partitions_to_txn_request> adds;
@@ -51,6 +52,7 @@ caf::behavior fake_coordinator(caf::event_based_actor* self, std::shared_ptr<coo
       return r;
     },
     [=](feature_atom, std::string& name) -> int16_t {
+      ++log->feature_reads;
       return name == protocol::transaction_version_feature ? log->transaction_version : int16_t{0};
     },
     [=](protocol::init_producer_id_request& req) -> caf::result<protocol::init_producer_id_response> {
@@ -118,6 +120,7 @@ struct host_log {
   transaction_actor txn; // the actor under test
   std::vector<transaction_status> statuses;
   int flushes = 0;
+  std::vector<caf::error> unsent; // what abort_transaction failed the records not sent yet with
 };
 
 // The producer as the transaction actor sees it: flushes at once, keeps every status, and writes
@@ -127,6 +130,10 @@ transaction_host::behavior_type fake_host(transaction_host::pointer self, std::s
   return {
     [=](flush_atom) -> ok_atom {
       ++log->flushes;
+      return ok_atom::value;
+    },
+    [=](unsent_atom, caf::error& err) -> ok_atom {
+      log->unsent.push_back(std::move(err));
       return ok_atom::value;
     },
     [=](send_batch_atom, std::vector<producer_record>& records) -> caf::result<std::vector<delivery_report>> {
@@ -279,6 +286,13 @@ std::string text_of(const call_result& r) {
   return err && err.context().match_elements<std::string>() ? err.context().get_as<std::string>(0) : "";
 }
 
+std::vector<producer_record> records_with(std::vector<std::string> values) {
+  std::vector<producer_record> out;
+  for (auto& v : values)
+    out.push_back(make_record("t", std::string("k"), v));
+  return out;
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(transaction_actor_tests, fixture)
@@ -365,6 +379,62 @@ CAF_TEST(transactions v1 adds each partition once per transaction and keeps end 
   CAF_CHECK_EQUAL(coord->adds.size(), 3u);
 }
 
+// Java's abortTransaction fails the records still in the accumulator (TransactionAbortedException)
+// instead of sending them; commit sends them all first.
+CAF_TEST(abort fails the records not sent yet with an error saying so and commit flushes them) {
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(abort_txn_atom::value)));
+  CAF_CHECK_EQUAL(host->flushes, 0);
+  CAF_REQUIRE_EQUAL(host->unsent.size(), 1u);
+  auto& err = host->unsent[0];
+  CAF_CHECK(err.category() == error_category && err.code() == static_cast<uint8_t>(errc::transaction_aborted));
+  CAF_CHECK(transaction_error_category(err) == transaction_category::abortable);
+  CAF_CHECK_EQUAL(sys.render(err).find("tx-1") != std::string::npos, true);
+  CAF_CHECK_EQUAL(sys.render(err).find("transaction was aborted") != std::string::npos, true);
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 1u); // after the host answered: nothing is on its way then
+  CAF_CHECK(!coord->ends[0].first.committed);
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  CAF_CHECK_EQUAL(host->flushes, 1);
+  CAF_CHECK_EQUAL(host->unsent.size(), 1u);
+}
+
+// Java's maybeUpdateTransactionV2Enabled at beginTransaction: the cluster's transaction.version is
+// read again at every begin (not only at init) and holds for the whole transaction.
+CAF_TEST(the transaction version is read again at every begin and holds until the transaction ends) {
+  init();
+  CAF_CHECK_EQUAL(coord->feature_reads, 1);
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK_EQUAL(coord->feature_reads, 2);
+  CAF_CHECK(host->statuses.back().v2);
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  // The cluster went down to transactions v1 (or a v1 broker answers now).
+  coord->transaction_version = 1;
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(!host->statuses.back().v2);
+  CAF_CHECK(host->statuses.back().state == transaction_state::in_transaction);
+  coord->transaction_version = 2; // within a transaction: no effect until the next begin
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK_EQUAL(coord->adds.size(), 1u); // v1: AddPartitionsToTxn
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 2u);
+  CAF_CHECK_EQUAL(coord->ends[0].second, protocol::end_txn_request::max_version);
+  CAF_CHECK_EQUAL(coord->ends[1].second, protocol::end_txn_request::txn_v2_min_version - 1);
+  // And back to v2 at the next begin; send_transaction reads it too.
+  coord->transaction_version = 1;
+  CAF_CHECK(is_ok(call(send_txn_atom::value, records_with({"a"}))));
+  CAF_CHECK_EQUAL(coord->adds.size(), 2u);
+  coord->transaction_version = 2;
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(host->statuses.back().v2);
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK_EQUAL(coord->adds.size(), 2u); // v2: its Produce adds it
+}
+
 CAF_TEST(a transaction nothing joined ends without end txn) {
   init();
   CAF_CHECK(is_ok(call(begin_txn_atom::value)));
@@ -421,6 +491,33 @@ CAF_TEST(fencing fails what waits and every later call saying so) {
   CAF_CHECK_EQUAL(coord->ends.size(), 1u);
 }
 
+// The coordinator aborts a transaction past transaction.timeout.ms and bumps the epoch: the commit's
+// EndTxn then fails (PRODUCER_FENCED under v1, INVALID_TXN_STATE under v2), and the error says why.
+CAF_TEST(a commit refused after the transaction timeout says the coordinator aborted it) {
+  for (auto code : {protocol::errc::producer_fenced, protocol::errc::invalid_txn_state}) {
+    fixture f; // a producer of its own each time: both errors are fatal
+    f.init();
+    CAF_CHECK(is_ok(f.call(begin_txn_atom::value)));
+    CAF_CHECK(is_ok(f.call(add_partition_atom::value, std::string("t"), int32_t{0})));
+    f.wait(30s); // transaction.timeout.ms here
+    f.coord->end_errors.push_back(code);
+    auto commit = f.call(commit_txn_atom::value);
+    CAF_CHECK(has_broker_code(commit, code));
+    CAF_CHECK(text_of(commit).find("past transaction.timeout.ms (30000 ms): the coordinator aborted it")
+              != std::string::npos);
+    CAF_CHECK(f.state() == transaction_state::fatal_error);
+  }
+  // Within the timeout, a fenced commit says nothing of it.
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  wait(29s);
+  coord->end_errors.push_back(protocol::errc::producer_fenced);
+  auto commit = call(commit_txn_atom::value);
+  CAF_CHECK(has_broker_code(commit, protocol::errc::producer_fenced));
+  CAF_CHECK(text_of(commit).find("transaction.timeout.ms") == std::string::npos);
+}
+
 CAF_TEST(a record fenced by the broker fences the producer and fails a waiting partition add) {
   coord->transaction_version = 1;
   init();
@@ -472,13 +569,6 @@ CAF_TEST(a call outlasting max block ms fails as retriable and the same call aga
   settle();
   CAF_CHECK(is_ok((*results)[second]));
   CAF_CHECK(host->statuses.back().identity == (producer_identity{9, 0}));
-}
-
-std::vector<producer_record> records_with(std::vector<std::string> values) {
-  std::vector<producer_record> out;
-  for (auto& v : values)
-    out.push_back(make_record("t", std::string("k"), v));
-  return out;
 }
 
 CAF_TEST(send transaction commits its records and answers their metadata) {
