@@ -181,6 +181,11 @@ void note_resolved(self_ptr self, uint64_t n) {
 void send_appends(self_ptr self, const std::string& topic, int32_t partition);
 void queue_dispatch(self_ptr self);
 
+// A flush or close waits: records handed to a batch actor now go out without linger.ms.
+bool flushing(self_ptr self) {
+  return !self->state.flushes.empty() || self->state.closing;
+}
+
 // Hands an outcome to whoever waits for it (acks to credit senders go out when the message is done).
 void answer(self_ptr self, reply_target& target, record_metadata md, caf::error err) {
   std::visit(
@@ -535,13 +540,13 @@ void hand_off(self_ptr self, topic_state& topic, held_record h) {
   auto& st = self->state;
   auto& r = h.record;
   auto b = batches_for(self, topic, r.partition);
-  if (st.flushes.size() > 0 || st.closing)
-    self->send(b, flush_atom::value);
   if (auto* single = std::get_if<to_request>(&h.target)) {
     // Straight to the batch actor, which answers the user; what waits for this partition goes
     // first, so that the partition takes records in the order they came.
     send_appends(self, r.topic, r.partition);
     single->promise.delegate(b, append_atom::value, std::move(r), h.size);
+    if (flushing(self)) // behind the record: a flush ahead of it would leave it to linger.ms
+      self->send(b, flush_atom::value);
     return;
   }
   auto* to = std::get_if<to_sender>(&h.target);
@@ -660,8 +665,14 @@ held_record make_held(self_ptr self, producer_record r, reply_target target, boo
 
 // Sends one append group: an append_to, or an append_many whose reports go where the records' targets say.
 void send_group(self_ptr self, append_group& g) {
+  // A flush or close under way: the batch actor sends these at once (the flush goes behind them).
+  auto flush_after = [&] {
+    if (flushing(self))
+      self->send(g.batches, flush_atom::value);
+  };
   if (g.sink) {
     self->send(g.batches, append_to_atom::value, g.sink, std::move(g.ids), std::move(g.records), std::move(g.sizes));
+    flush_after();
     return;
   }
   auto targets = std::make_shared<std::vector<reply_target>>(std::move(g.targets));
@@ -680,6 +691,7 @@ void send_group(self_ptr self, append_group& g) {
               r.error = err;
             after(std::move(reports));
           });
+  flush_after();
 }
 
 // Sends what waits for one partition now.
@@ -879,6 +891,7 @@ caf::result<ok_atom> flush(self_ptr self) {
     return ok_atom::value;
   auto rp = self->make_response_promise<ok_atom>();
   st.flushes.push_back({st.accepted, rp});
+  send_pending(self); // gathered appends go ahead of the flush, which would otherwise overtake them
   for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, flush_atom::value); });
   return rp;
 }

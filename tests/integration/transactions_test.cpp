@@ -143,8 +143,10 @@ struct fixture : producer_session {
       CAF_CHECK(transaction_error_category(r.error) == transaction_category::abortable);
     }
     require_ok(p, begin_txn_atom::value);
-    require_delivered(send(p, topic, "after-", 2)); // commit flushes: these go out
-    require_ok(p, commit_txn_atom::value);
+    auto after = self->request(p, std::chrono::seconds{90}, send_batch_atom::value, records(topic, "after-", 2));
+    require_ok(p, commit_txn_atom::value); // flushes first: no wait for linger.ms
+    after.receive([&](std::vector<delivery_report>& r) { require_delivered(r); },
+                  [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
     stop(p);
 
     auto committed = read(from, topic, 2, isolation::read_committed);
