@@ -437,6 +437,57 @@ CAF_TEST(a transaction past its timeout is aborted by the coordinator and cannot
   timed_out(bootstrap(), topic, [](const std::string& id) { return transaction_state(id); });
 }
 
+// The broker (leader and transaction coordinator) crashes in the middle of a transaction: SIGKILL
+// after some records were written, more records and the commit while it is down, then it restarts
+// on its data. The transaction ends whole or aborted, never partial: read_committed sees all of its
+// records or none, and the commit's answer says which.
+CAF_TEST(a broker killed in the middle of a transaction and restarted ends it whole or aborted) {
+  scoped_broker broker{"txn-crash"};
+  auto topic = unique_topic("txn-crash");
+  broker.create_topic(topic, 2);
+  auto p = spawn_transactional(unique_id("crash"), {{"bootstrap.servers", broker.bootstrap()},
+                                                    {"max.block.ms", "120000"}}); // the restart's time
+  require_ok(p, init_txn_atom::value);
+  require_ok(p, begin_txn_atom::value);
+  require_delivered(send(p, topic, "before-", 10)); // written
+  broker.kill();
+  caf::scoped_actor self{*sys};
+  auto during = self->request(p, std::chrono::seconds{180}, send_batch_atom::value, records(topic, "during-", 10));
+  auto commit = self->request(p, std::chrono::seconds{180}, commit_txn_atom::value);
+  broker.restart();
+  std::vector<delivery_report> reports;
+  during.receive([&](std::vector<delivery_report>& r) { reports = std::move(r); },
+                 [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+  caf::error commit_error;
+  commit.receive([](ok_atom) {}, [&](caf::error& err) { commit_error = std::move(err); });
+  size_t failed = 0;
+  for (auto& r : reports)
+    if (r.error)
+      ++failed;
+  CAF_MESSAGE("records sent while the broker was down that failed: " << failed << " of " << reports.size()
+              << "; commit: " << (commit_error ? sys->render(commit_error) : std::string("committed")));
+  if (commit_error) { // nothing of it may show: abort what is left of it (an abortable error)
+    if (transaction_error_category(commit_error) == transaction_category::abortable)
+      require_ok(p, abort_txn_atom::value);
+  } else {
+    CAF_CHECK_EQUAL(failed, 0u); // a commit with a failed record would be partial
+  }
+  // A later transaction moves the last stable offset past this one, whatever its end.
+  require_ok(p, begin_txn_atom::value);
+  require_delivered(send(p, topic, "after-", 2));
+  require_ok(p, commit_txn_atom::value);
+  stop(p);
+  size_t expected = commit_error ? 2 : 22;
+  auto counts = value_counts(read(broker.bootstrap(), topic, expected, isolation::read_committed));
+  CAF_CHECK_EQUAL(count_prefix(counts, "after-"), 2);
+  CAF_CHECK_EQUAL(count_prefix(counts, "before-"), commit_error ? 0 : 10);
+  CAF_CHECK_EQUAL(count_prefix(counts, "during-"), commit_error ? 0 : 10);
+  for (auto& [value, times] : counts)
+    CAF_CHECK_EQUAL(times, 1); // exactly once: retries across the crash were deduplicated
+  // This run's broker restarts well within transaction.timeout.ms: the commit goes through.
+  CAF_CHECK(!commit_error);
+}
+
 CAF_TEST(transactional calls on a producer without a transactional id fail with illegal state) {
   properties props{{"bootstrap.servers", bootstrap()}};
   auto p = spawn(props);
