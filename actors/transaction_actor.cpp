@@ -27,7 +27,8 @@
 // waiting call and partition add fails with it, and so does every later call.
 //
 // abort_transaction fails the records not sent yet (the host's `unsent`) and awaits the sent ones
-// before EndTxn.
+// before EndTxn. Under v1, the abort of a transaction a record failed in is followed by an epoch
+// bump (InitProducerId with the current id and epoch, KIP-360), through INITIALIZING.
 #include "actors/transaction_actor.hpp"
 
 #include "cafka/error.hpp"
@@ -65,12 +66,13 @@ using state = transaction_state;
 using ok_promise = caf::typed_response_promise<ok_atom>;
 using partition_key = std::pair<std::string, int32_t>;
 
-// Java's TransactionManager.State.isTransitionValid, without the epoch-bump paths cafka does not
-// take yet (back to INITIALIZING from COMMITTING/ABORTING).
+// Java's TransactionManager.State.isTransitionValid, but for READY -> UNINITIALIZED (an idempotent
+// producer's, not a transactional one's). ABORTING -> INITIALIZING is the epoch bump after an
+// abortable error under transactions v1 (KIP-360).
 bool legal(state from, state to) {
   switch (to) {
     case state::uninitialized: return false;
-    case state::initializing: return from == state::uninitialized;
+    case state::initializing: return from == state::uninitialized || from == state::aborting;
     case state::ready: return from == state::initializing || from == state::committing || from == state::aborting;
     case state::in_transaction: return from == state::ready;
     case state::committing: return from == state::in_transaction;
@@ -107,6 +109,9 @@ struct transaction_data {
   uint64_t next_retry = 1;
   bool started = false; // something joined the current transaction: it ends with EndTxn
   bool beginning = false; // begin_transaction reads the version before it enters IN_TRANSACTION
+  // Transactions v1: a record of the transaction failed, so its abort is followed by InitProducerId
+  // with the current id and epoch, which bumps the epoch (KIP-360, Java's epochBumpRequired).
+  bool bump_required = false;
   // When something first joined the current transaction: the coordinator's transaction.timeout.ms
   // runs from about then (its first AddPartitionsToTxn, or its first Produce under v2).
   caf::actor_clock::time_point started_at;
@@ -346,8 +351,9 @@ caf::error answer_error(self_ptr self, int16_t code, const std::string& what) {
 
 // ---- init_transactions ------------------------------------------------------------------------
 
-void init_producer_id(self_ptr self) {
-  auto again = [=] { init_producer_id(self); };
+// InitProducerId: a new id at init_transactions, or (bump) the next epoch of the current one.
+void init_producer_id(self_ptr self, bool bump = false) {
+  auto again = [=] { init_producer_id(self, bump); };
   auto failed = [=](caf::error err) { fail_fatally(self, std::move(err)); };
   with_coordinator(
     self,
@@ -356,6 +362,10 @@ void init_producer_id(self_ptr self) {
       protocol::init_producer_id_request req;
       req.transactional_id = s.transactional_id;
       req.transaction_timeout_ms = static_cast<int32_t>(s.transaction_timeout.count());
+      if (bump) {
+        req.producer_id = self->state.status.identity.id;
+        req.producer_epoch = self->state.status.identity.epoch;
+      }
       self->request(coordinator, caf::infinite, std::move(req))
         .then(
           [=](protocol::init_producer_id_response& r) {
@@ -412,6 +422,7 @@ caf::result<ok_atom> on_init(self_ptr self) {
 // READY -> IN_TRANSACTION, with no partitions yet.
 void start_transaction(self_ptr self) {
   auto& st = self->state;
+  st.bump_required = false;
   ++st.status.transaction;
   st.started = false;
   st.added.clear();
@@ -456,13 +467,19 @@ caf::result<ok_atom> on_begin(self_ptr self) {
   return rp;
 }
 
-// READY again, with the identity the next transaction goes with.
+// READY again, with the identity the next transaction goes with; after an abort that a failed
+// record made necessary under v1, through INITIALIZING: the epoch bump (KIP-360) restarts every
+// partition's sequences at 0, where the failed batch left a gap.
 void complete_transaction(self_ptr self, producer_identity next) {
   auto& st = self->state;
   st.status.identity = next;
   st.status.error = {};
   st.started = false;
   st.added.clear();
+  if (std::exchange(st.bump_required, false) && st.status.state == state::aborting && !st.status.v2) {
+    enter(self, state::initializing);
+    return init_producer_id(self, true); // READY and the call's answer once it answered
+  }
   enter(self, state::ready);
   finish_call(self, {});
 }
@@ -821,6 +838,13 @@ caf::result<ok_atom> on_add_partition(self_ptr self, std::string& topic, int32_t
 void on_record_failed(self_ptr self, const caf::error& err) {
   if (is_fencing(err))
     return fence(self, err);
+  auto& st = self->state;
+  // Java bumps after a record failed in IN_TRANSACTION (its maybeTransitionToErrorState); cafka
+  // also after one failed in COMMITTING's flush: it does not move the sequences of the batches
+  // behind a failed one (Java's adjustSequencesDueToFailedBatch), and the bump closes that gap.
+  // Under v2, EndTxn bumps the epoch at every end anyway.
+  if (!st.status.v2 && (st.status.state == state::in_transaction || st.status.state == state::committing))
+    st.bump_required = true;
   become_abortable(self, err);
 }
 

@@ -328,8 +328,11 @@ scoped_broker::~scoped_broker() {
     CAF_MESSAGE("scripts/broker stop failed for " << bootstrap_);
 }
 
-void scoped_broker::create_topic(const std::string& topic, int partitions) {
-  run(env_ + broker_script() + " create-topic " + shell_quote(topic) + " " + std::to_string(partitions) + " 2>&1");
+void scoped_broker::create_topic(const std::string& topic, int partitions, const std::vector<std::string>& configs) {
+  std::string cmd = env_ + broker_script() + " create-topic " + shell_quote(topic) + " " + std::to_string(partitions);
+  for (auto& c : configs)
+    cmd += " " + shell_quote(c);
+  run(cmd + " 2>&1");
 }
 
 std::map<std::pair<std::string, int32_t>, int64_t> group_offsets(const std::string& group) {

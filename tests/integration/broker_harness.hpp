@@ -68,7 +68,7 @@ public:
   scoped_broker& operator=(const scoped_broker&) = delete;
 
   const std::string& bootstrap() const { return bootstrap_; }
-  void create_topic(const std::string& topic, int partitions);
+  void create_topic(const std::string& topic, int partitions, const std::vector<std::string>& configs = {});
   // A crash: SIGKILL (scripts/broker kill), the state kept.
   void kill();
   // After kill(): the same broker again on its state and port (scripts/broker restart); returns

@@ -198,6 +198,37 @@ struct fixture : producer_session {
     CAF_CHECK_EQUAL(count_prefix(everything, "timed-out-"), 3); // written, then aborted
   }
 
+  // A batch the broker refuses (larger than the topic's max.message.bytes) leaves a gap in the
+  // partition's sequences: under transactions v1 the epoch stays across transactions, so without
+  // the epoch bump after the abort (KIP-360) the next transaction's batch there would fail with
+  // OUT_OF_ORDER_SEQUENCE_NUMBER. Under v2 EndTxn bumps the epoch at every end. `topic`: one
+  // partition, max.message.bytes=1000.
+  void commits_after_refused_batch(const std::string& from, const std::string& topic) {
+    auto p = spawn_transactional(unique_id("gap"), {{"bootstrap.servers", from}});
+    require_ok(p, init_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    require_delivered(send(p, topic, "first-", 2)); // the broker knows this producer's sequences here
+    require_ok(p, commit_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    auto big = make_record(topic, "k", std::string(4000, 'x'));
+    std::vector<delivery_report> refused;
+    caf::scoped_actor self{*sys};
+    self->request(p, std::chrono::seconds{90}, send_batch_atom::value, std::vector<producer_record>{big})
+      .receive([&](std::vector<delivery_report>& r) { refused = std::move(r); },
+               [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+    CAF_REQUIRE_EQUAL(refused.size(), 1u);
+    CAF_CHECK_EQUAL(broker_error_code(refused[0].error), protocol::errc::message_too_large);
+    CAF_CHECK(transaction_error_category(call(p, commit_txn_atom::value)) == transaction_category::abortable);
+    require_ok(p, abort_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    require_delivered(send(p, topic, "after-", 3));
+    require_ok(p, commit_txn_atom::value);
+    stop(p);
+    auto counts = value_counts(read(from, topic, 5, isolation::read_committed));
+    CAF_CHECK_EQUAL(count_prefix(counts, "first-"), 2);
+    CAF_CHECK_EQUAL(count_prefix(counts, "after-"), 3);
+  }
+
   std::vector<producer_record> records(const std::string& topic, const std::string& prefix, int n) {
     std::vector<producer_record> out;
     for (int i = 0; i < n; ++i)
@@ -271,6 +302,15 @@ CAF_TEST(transactions v1 on a broker formatted with transaction version 1) {
   auto timeout_topic = unique_topic("txn-v1-timeout");
   v1.create_topic(timeout_topic, 1);
   timed_out(v1.bootstrap(), timeout_topic, [&](const std::string& id) { return v1.transaction_state(id); });
+  auto gap_topic = unique_topic("txn-v1-gap");
+  v1.create_topic(gap_topic, 1, {"max.message.bytes=1000"});
+  commits_after_refused_batch(v1.bootstrap(), gap_topic);
+}
+
+CAF_TEST(a transaction commits after one whose batch the broker refused was aborted) {
+  auto topic = unique_topic("txn-gap");
+  create_topic(topic, 1, {"max.message.bytes=1000"});
+  commits_after_refused_batch(bootstrap(), topic);
 }
 
 CAF_TEST(abort fails the records not sent yet and never writes them) {

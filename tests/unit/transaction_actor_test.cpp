@@ -66,6 +66,10 @@ caf::behavior fake_coordinator(caf::event_based_actor* self, std::shared_ptr<coo
       r.error_code = next_error(log->init_errors);
       r.producer_id = 7000;
       r.producer_epoch = 3;
+      if (req.producer_id >= 0) { // KIP-360: the current id and epoch, to bump
+        r.producer_id = req.producer_id;
+        r.producer_epoch = static_cast<int16_t>(req.producer_epoch + 1);
+      }
       return r;
     },
     // Answers the InitProducerId requests held so far with this identity.
@@ -461,6 +465,56 @@ CAF_TEST(a failed record makes the transaction abortable until it is aborted) {
   CAF_CHECK(!coord->ends[0].first.committed);
   CAF_CHECK(state() == transaction_state::ready);
   CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+}
+
+// KIP-360 (Java's epochBumpRequired): under transactions v1 the abort after a failed record is
+// followed by InitProducerId with the current id and epoch; the next transaction goes with the
+// bumped epoch, its sequences from 0. Under v2 EndTxn bumps the epoch anyway.
+CAF_TEST(transactions v1 bumps the epoch after aborting a transaction a record failed in) {
+  coord->transaction_version = 1;
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(abort_txn_atom::value))); // no record failed: no bump
+  CAF_CHECK_EQUAL(coord->inits.size(), 1u);
+  CAF_CHECK(host->statuses.back().identity == (producer_identity{7000, 3}));
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  caf::anon_send(txn, record_failed_atom::value, make_error(errc::delivery_timeout, "t-0: expired"));
+  settle();
+  CAF_CHECK(state() == transaction_state::abortable_error);
+  auto before = host->statuses.size();
+  CAF_CHECK(is_ok(call(abort_txn_atom::value)));
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 2u);
+  CAF_CHECK(!coord->ends[1].first.committed);
+  CAF_REQUIRE_EQUAL(coord->inits.size(), 2u); // after EndTxn
+  CAF_CHECK_EQUAL(coord->inits[1].producer_id, 7000);
+  CAF_CHECK_EQUAL(coord->inits[1].producer_epoch, 3);
+  std::vector<transaction_state> seen;
+  for (auto i = before; i < host->statuses.size(); ++i)
+    seen.push_back(host->statuses[i].state);
+  CAF_CHECK(seen == (std::vector<transaction_state>{transaction_state::aborting, transaction_state::initializing,
+                                                    transaction_state::ready}));
+  CAF_CHECK(host->statuses.back().identity == (producer_identity{7000, 4}));
+  CAF_CHECK(!host->statuses.back().error);
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK_EQUAL(coord->adds.back().producer_epoch, 4);
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  CAF_CHECK_EQUAL(coord->ends.back().first.producer_epoch, 4);
+  CAF_CHECK_EQUAL(coord->inits.size(), 2u);
+}
+
+CAF_TEST(transactions v2 takes the epoch end txn bumped after a failed record) {
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  caf::anon_send(txn, record_failed_atom::value, make_error(errc::delivery_timeout, "t-0: expired"));
+  settle();
+  CAF_CHECK(is_ok(call(abort_txn_atom::value)));
+  CAF_CHECK_EQUAL(coord->inits.size(), 1u); // no InitProducerId: EndTxn v5 answered the next epoch
+  CAF_CHECK(host->statuses.back().identity == (producer_identity{7000, 4}));
+  CAF_CHECK(state() == transaction_state::ready);
 }
 
 CAF_TEST(a partition the coordinator refuses makes the transaction abortable) {
