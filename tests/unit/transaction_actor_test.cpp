@@ -439,6 +439,21 @@ CAF_TEST(the transaction version is read again at every begin and holds until th
   CAF_CHECK_EQUAL(coord->adds.size(), 2u); // v2: its Produce adds it
 }
 
+CAF_TEST(a begin while another reads the version fails as a begin inside a transaction would) {
+  init();
+  auto first = call_later(begin_txn_atom::value);
+  call_later(begin_txn_atom::value);
+  auto second = first + 1; // call_later's slot is the size before the user took any of the two
+  settle();
+  CAF_REQUIRE_EQUAL(results->size(), second + 1);
+  CAF_CHECK(is_ok((*results)[first]));
+  CAF_CHECK(has_code((*results)[second], errc::illegal_state));
+  CAF_CHECK_EQUAL(text_of((*results)[second]),
+                  "TransactionalId tx-1: Invalid transition attempted from state IN_TRANSACTION to state IN_TRANSACTION");
+  CAF_CHECK(state() == transaction_state::in_transaction);
+  CAF_CHECK_EQUAL(host->statuses.back().transaction, 1u); // one transaction began
+}
+
 CAF_TEST(a transaction nothing joined ends without end txn) {
   init();
   CAF_CHECK(is_ok(call(begin_txn_atom::value)));
