@@ -929,6 +929,26 @@ void on_flush(self_ptr self) {
   maybe_send(self);
 }
 
+// The transaction aborts (Java's abortUndrainedBatches): the records never sent fail with `err`, the
+// open batch's and those of the ready batches never sent; what was sent (in flight, held, or queued
+// for its retry) is awaited, as its outcome is the broker's. The never-sent batches are the newest
+// (retries first), so the next sequence goes back to the first of them: the sequences on the wire
+// stay contiguous (transactions v1 keeps an identity's sequences across transactions).
+void on_abort_unsent(self_ptr self, caf::error& err) {
+  auto& st = self->state;
+  if (st.open) {
+    fail_records(self, st.open->records, st.open->accounted_bytes, err);
+    st.open.reset();
+  }
+  auto unsent = std::find_if(st.ready.begin(), st.ready.end(), [](auto& b) { return b.attempts == 0; });
+  if (unsent != st.ready.end() && unsent->stamped == st.settings.identity)
+    st.next_sequence = unsent->base_sequence;
+  for (auto i = unsent; i != st.ready.end(); ++i)
+    fail_records(self, i->records, i->accounted_bytes, err);
+  st.ready.erase(unsent, st.ready.end());
+  maybe_send(self);
+}
+
 void on_linger(self_ptr self, uint64_t id) {
   auto& st = self->state;
   if (st.open && st.open->id == id) {
@@ -981,6 +1001,8 @@ static batch_actor::behavior_type batch(self_ptr self, batch_settings settings) 
       checked(self, on_append_to, sink, ids, recs, accounted);
     },
     [=](flush_atom) { checked(self, on_flush); },
+    [=](unsent_atom, caf::error& err) { checked(self, on_abort_unsent, err); },
+    [=](produce_version_atom, int16_t v) { self->state.settings.max_version = v; }, // between transactions
     [=](close_atom) { checked(self, on_close); },
     [=](leader_atom, connection_actor& leader) { checked(self, on_leader, leader); },
     [=](producer_id_atom, producer_identity id) { checked(self, on_identity, id); },

@@ -54,6 +54,8 @@ using add_partition_atom = caf::atom_constant<caf::atom("add_part")>;
 using record_failed_atom = caf::atom_constant<caf::atom("rec_failed")>;
 using txn_status_atom = caf::atom_constant<caf::atom("txn_status")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using unsent_atom = caf::atom_constant<caf::atom("unsent")>;
+using produce_version_atom = caf::atom_constant<caf::atom("prod_vers")>;
 
 // ---- Broker connections ------------------------------------------------------------------------
 
@@ -194,10 +196,12 @@ struct transaction_status {
   caf::error error;         // abortable_error, fatal_error: what the state's calls and records get
 };
 
-// The transaction actor's view of the producer: a flush before EndTxn, send_transaction's records,
-// and where status goes.
+// The transaction actor's view of the producer: a flush before EndTxn (commit), the failing of what
+// is not sent yet before EndTxn (abort), send_transaction's records, and where status goes.
 using transaction_host = caf::typed_actor<
   caf::replies_to<flush_atom>::with<ok_atom>,
+  // abort_transaction: every record not sent yet fails with the error; ok once what was sent is answered
+  caf::replies_to<unsent_atom, caf::error>::with<ok_atom>,
   caf::replies_to<send_batch_atom, std::vector<producer_record>>::with<std::vector<delivery_report>>,
   caf::reacts_to<txn_status_atom, transaction_status>>;
 
@@ -264,10 +268,14 @@ using batch_actor = caf::typed_actor<
   caf::reacts_to<append_to_atom, delivery_sink, std::vector<uint64_t>, std::vector<producer_record>,
                  std::vector<int32_t>>,
   caf::reacts_to<flush_atom>,
+  // the transaction aborts: the records not sent yet fail with the error, what was sent is awaited
+  caf::reacts_to<unsent_atom, caf::error>,
   // the partition's leader moved (a refresh another partition asked for showed it)
   caf::reacts_to<leader_atom, connection_actor>,
   // the producer's identity changed (KIP-360 epoch bump): unacknowledged batches are restamped
   caf::reacts_to<producer_id_atom, producer_identity>,
+  // the transaction protocol changed between transactions (v1 <-> v2): the highest Produce version
+  caf::reacts_to<produce_version_atom, int16_t>,
   // the producer is closing: fail whatever is not acknowledged yet, then stop
   caf::reacts_to<close_atom>,
   caf::reacts_to<linger_atom, uint64_t>,
@@ -284,7 +292,8 @@ using producer_internal_actor = producer_actor::extend<
   caf::reacts_to<expire_atom>,  // a held record's max.block.ms may have run out
   caf::reacts_to<sweep_atom>,   // topics idle for metadata.max.idle.ms leave
   caf::reacts_to<dispatch_atom>, // send what the messages before this one produced
-  caf::reacts_to<txn_status_atom, transaction_status>>; // from the transaction actor
+  caf::reacts_to<txn_status_atom, transaction_status>, // from the transaction actor
+  caf::replies_to<unsent_atom, caf::error>::with<ok_atom>>; // from the transaction actor: it aborts
 
 } // namespace cafka
 

@@ -181,6 +181,11 @@ void note_resolved(self_ptr self, uint64_t n) {
 void send_appends(self_ptr self, const std::string& topic, int32_t partition);
 void queue_dispatch(self_ptr self);
 
+// A flush or close waits: records handed to a batch actor now go out without linger.ms.
+bool flushing(self_ptr self) {
+  return !self->state.flushes.empty() || self->state.closing;
+}
+
 // Hands an outcome to whoever waits for it (acks to credit senders go out when the message is done).
 void answer(self_ptr self, reply_target& target, record_metadata md, caf::error err) {
   std::visit(
@@ -417,6 +422,14 @@ caf::expected<int32_t> choose_partition(self_ptr self, topic_state& topic, const
   return p;
 }
 
+// The highest Produce version: below v12 under transactions v1, where partitions join by
+// AddPartitionsToTxn (a transactional producer's version may change between transactions).
+int16_t produce_version(self_ptr self) {
+  if (cfg(self).transactional() && !self->state.txn_status.v2)
+    return static_cast<int16_t>(protocol::produce_request::txn_v2_min_version - 1);
+  return protocol::produce_request::max_version;
+}
+
 batch_actor batches_for(self_ptr self, topic_state& topic, int32_t partition) {
   auto& ps = topic.partitions[partition];
   if (ps.batches)
@@ -439,8 +452,7 @@ batch_actor batches_for(self_ptr self, topic_state& topic, int32_t partition) {
   bs.idempotent = c.enable_idempotence;
   bs.identity = st.identity;
   bs.transactional = c.transactional();
-  if (c.transactional() && !st.txn_status.v2) // transactions v1: partitions join by AddPartitionsToTxn
-    bs.max_version = static_cast<int16_t>(protocol::produce_request::txn_v2_min_version - 1);
+  bs.max_version = produce_version(self);
   if (static_cast<size_t>(partition) < topic.metadata.partitions.size())
     bs.leader = topic.metadata.partitions[static_cast<size_t>(partition)].leader;
   bs.metadata = st.metadata;
@@ -528,13 +540,13 @@ void hand_off(self_ptr self, topic_state& topic, held_record h) {
   auto& st = self->state;
   auto& r = h.record;
   auto b = batches_for(self, topic, r.partition);
-  if (st.flushes.size() > 0 || st.closing)
-    self->send(b, flush_atom::value);
   if (auto* single = std::get_if<to_request>(&h.target)) {
     // Straight to the batch actor, which answers the user; what waits for this partition goes
     // first, so that the partition takes records in the order they came.
     send_appends(self, r.topic, r.partition);
     single->promise.delegate(b, append_atom::value, std::move(r), h.size);
+    if (flushing(self)) // behind the record: a flush ahead of it would leave it to linger.ms
+      self->send(b, flush_atom::value);
     return;
   }
   auto* to = std::get_if<to_sender>(&h.target);
@@ -653,8 +665,14 @@ held_record make_held(self_ptr self, producer_record r, reply_target target, boo
 
 // Sends one append group: an append_to, or an append_many whose reports go where the records' targets say.
 void send_group(self_ptr self, append_group& g) {
+  // A flush or close under way: the batch actor sends these at once (the flush goes behind them).
+  auto flush_after = [&] {
+    if (flushing(self))
+      self->send(g.batches, flush_atom::value);
+  };
   if (g.sink) {
     self->send(g.batches, append_to_atom::value, g.sink, std::move(g.ids), std::move(g.records), std::move(g.sizes));
+    flush_after();
     return;
   }
   auto targets = std::make_shared<std::vector<reply_target>>(std::move(g.targets));
@@ -673,6 +691,7 @@ void send_group(self_ptr self, append_group& g) {
               r.error = err;
             after(std::move(reports));
           });
+  flush_after();
 }
 
 // Sends what waits for one partition now.
@@ -864,6 +883,19 @@ void forget_idle_topics(self_ptr self) {
   self->delayed_send(self, cfg(self).metadata_max_idle, sweep_atom::value);
 }
 
+// Answers once every record accepted so far has its outcome; the batch actors send their open
+// batches now.
+caf::result<ok_atom> flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.resolved >= st.accepted)
+    return ok_atom::value;
+  auto rp = self->make_response_promise<ok_atom>();
+  st.flushes.push_back({st.accepted, rp});
+  send_pending(self); // gathered appends go ahead of the flush, which would otherwise overtake them
+  for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, flush_atom::value); });
+  return rp;
+}
+
 // ---- Transactions -----------------------------------------------------------------------------
 
 // The transaction actor's state changed: batches take its identity (a transactions v2 epoch bump at
@@ -874,7 +906,10 @@ void adopt_transaction_status(self_ptr self, transaction_status status) {
   if (status.transaction != st.txn_status.transaction)
     st.txn_partitions.clear();
   bool new_identity = status.identity.id >= 0 && status.identity != st.identity;
+  bool new_version = status.v2 != st.txn_status.v2;
   st.txn_status = std::move(status);
+  if (new_version) // between transactions: nothing is on its way
+    for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, produce_version_atom::value, produce_version(self)); });
   if (new_identity) {
     if (st.identity.id < 0)
       st.identity = st.txn_status.identity; // the first: batch actors are spawned with it
@@ -888,6 +923,21 @@ void adopt_transaction_status(self_ptr self, transaction_status status) {
         fail_placed(self, h, st.txn_status.error);
     queue_dispatch(self);
   }
+}
+
+// abort_transaction (Java's abortUndrainedBatches): every record not sent yet fails with `err`,
+// those held for metadata or memory, those waiting for their partition to join, and in each batch
+// actor those in no Produce request yet; the answer comes once what was sent is answered.
+caf::result<ok_atom> abort_unsent(self_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  for (auto& [_, topic] : st.topics)
+    fail_held_records(self, topic, err);
+  for (auto& [_, parked] : std::exchange(st.awaiting_partition, {}))
+    for (auto& h : parked)
+      fail_placed(self, h, err);
+  send_pending(self); // appends gathered in this message reach their batch actors ahead of the abort
+  for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, unsent_atom::value, err); });
+  return flush(self);
 }
 
 // Java's message for a transactional call on a producer without a transactional.id.
@@ -1064,15 +1114,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       self->demonitor(sender->address());
       queue_dispatch(self);
     },
-    [=](flush_atom) -> caf::result<ok_atom> {
-      auto& s = self->state;
-      if (s.resolved >= s.accepted)
-        return ok_atom::value;
-      auto rp = self->make_response_promise<ok_atom>();
-      s.flushes.push_back({s.accepted, rp});
-      for_each_batch_actor(self, [&](batch_actor& b) { self->send(b, flush_atom::value); });
-      return rp;
-    },
+    [=](flush_atom) { return flush(self); },
     [=](close_atom, caf::timespan timeout) -> caf::result<ok_atom> {
       auto& s = self->state;
       auto rp = self->make_response_promise<ok_atom>();
@@ -1186,6 +1228,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       return rp;
     },
     [=](txn_status_atom, transaction_status& status) { adopt_transaction_status(self, std::move(status)); },
+    [=](unsent_atom, caf::error& err) { return abort_unsent(self, err); },
   };
 }
 

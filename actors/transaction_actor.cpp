@@ -10,10 +10,11 @@
 // coordinator. Each waits at most max.block.ms and then fails as retriable while the operation goes
 // on (Java's semantics): the same call again waits for the same outcome.
 //
-// Transactions v2 (KIP-890 part 2) when the cluster finalized transaction.version >= 2, learnt at
-// init_transactions: partitions join through their first Produce (v12+) and EndTxn v5 answers the
-// identity to go on with (a bumped epoch). Otherwise v1: AddPartitionsToTxn before a partition's
-// first Produce in each transaction, EndTxn v4 at most, the identity stays.
+// Transactions v2 (KIP-890 part 2) when the cluster finalized transaction.version >= 2, read from a
+// connection's latest ApiVersions answer at init_transactions and again at every begin (the version
+// changes only between transactions): partitions join through their first Produce (v12+) and EndTxn
+// v5 answers the identity to go on with (a bumped epoch). Otherwise v1: AddPartitionsToTxn before a
+// partition's first Produce in each transaction, EndTxn v4 at most, the identity stays.
 //
 // send_offsets_to_transaction commits a consumer group's offsets inside the transaction
 // (TxnOffsetCommit to the group's coordinator, after AddOffsetsToTxn under v1); commit and abort are
@@ -21,8 +22,13 @@
 // send_batch), and commit, or abort when a record failed, as one call.
 //
 // PRODUCER_FENCED and INVALID_PRODUCER_EPOCH, from any exchange or any record, mean a newer
-// producer with the same transactional.id took over: FATAL_ERROR with an error saying so, every
+// producer with the same transactional.id took over (or the coordinator aborted a transaction past
+// transaction.timeout.ms, which the error then says): FATAL_ERROR with an error saying so, every
 // waiting call and partition add fails with it, and so does every later call.
+//
+// abort_transaction fails the records not sent yet (the host's `unsent`) and awaits the sent ones
+// before EndTxn. Under v1, the abort of a transaction a record failed in is followed by an epoch
+// bump (InitProducerId with the current id and epoch, KIP-360), through INITIALIZING.
 #include "actors/transaction_actor.hpp"
 
 #include "cafka/error.hpp"
@@ -60,12 +66,13 @@ using state = transaction_state;
 using ok_promise = caf::typed_response_promise<ok_atom>;
 using partition_key = std::pair<std::string, int32_t>;
 
-// Java's TransactionManager.State.isTransitionValid, without the epoch-bump paths cafka does not
-// take yet (back to INITIALIZING from COMMITTING/ABORTING).
+// Java's TransactionManager.State.isTransitionValid, but for READY -> UNINITIALIZED (an idempotent
+// producer's, not a transactional one's). ABORTING -> INITIALIZING is the epoch bump after an
+// abortable error under transactions v1 (KIP-360).
 bool legal(state from, state to) {
   switch (to) {
     case state::uninitialized: return false;
-    case state::initializing: return from == state::uninitialized;
+    case state::initializing: return from == state::uninitialized || from == state::aborting;
     case state::ready: return from == state::initializing || from == state::committing || from == state::aborting;
     case state::in_transaction: return from == state::ready;
     case state::committing: return from == state::in_transaction;
@@ -104,6 +111,13 @@ struct transaction_data {
   // The commit's flush is under way: records the producer took before the commit may still reach
   // a partition new to the transaction (they waited for a partition lease or metadata), and join it.
   bool commit_flushing = false;
+  bool beginning = false; // begin_transaction reads the version before it enters IN_TRANSACTION
+  // Transactions v1: a record of the transaction failed, so its abort is followed by InitProducerId
+  // with the current id and epoch, which bumps the epoch (KIP-360, Java's epochBumpRequired).
+  bool bump_required = false;
+  // When something first joined the current transaction: the coordinator's transaction.timeout.ms
+  // runs from about then (its first AddPartitionsToTxn, or its first Produce under v2).
+  caf::actor_clock::time_point started_at;
   // Transactions v1: the current transaction's partitions, and those on their way in.
   std::set<partition_key> added;
   std::map<partition_key, std::vector<ok_promise>> to_add; // asked for while an add was under way
@@ -122,6 +136,30 @@ std::string prefix(self_ptr self) {
 
 std::string render(self_ptr self, const caf::error& err) {
   return self->system().render(err);
+}
+
+// Something joins the current transaction (a partition, a group's offsets): it ends with EndTxn.
+void join(self_ptr self) {
+  auto& st = self->state;
+  if (st.started)
+    return;
+  st.started = true;
+  st.started_at = self->clock().now();
+}
+
+// Why the coordinator may have ended the transaction itself: it aborts one that outlived
+// transaction.timeout.ms and bumps the producer's epoch, so that the producer's next EndTxn fails
+// (PRODUCER_FENCED, or INVALID_TXN_STATE under transactions v2). "" when it did not outlive it.
+std::string timeout_hint(self_ptr self) {
+  auto& st = self->state;
+  if (!st.started)
+    return {};
+  auto age = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - st.started_at);
+  if (age < st.settings.transaction_timeout)
+    return {};
+  return "the transaction began " + std::to_string(age.count()) + " ms ago, past transaction.timeout.ms ("
+         + std::to_string(st.settings.transaction_timeout.count())
+         + " ms): the coordinator aborted it and bumped the producer epoch";
 }
 
 // ---- States ---------------------------------------------------------------------------------------
@@ -201,11 +239,14 @@ bool is_fencing(const caf::error& err) {
   return code == protocol::errc::producer_fenced || code == protocol::errc::invalid_producer_epoch;
 }
 
-// Java turns both codes into ProducerFencedException; cafka says PRODUCER_FENCED with the cause.
+// Java turns both codes into ProducerFencedException; cafka says PRODUCER_FENCED with the cause
+// (and the transaction timeout, when that is the likelier one).
 void fence(self_ptr self, const caf::error& cause) {
-  fail_fatally(self, kafka_error(protocol::errc::producer_fenced,
-                                 prefix(self) + "this producer was fenced: a newer producer with the same "
-                                 "transactional.id took over (" + render(self, cause) + "); close it"));
+  auto hint = timeout_hint(self);
+  auto why = hint.empty() ? std::string("a newer producer with the same transactional.id took over")
+                          : hint + " (or a newer producer with the same transactional.id took over)";
+  fail_fatally(self, kafka_error(protocol::errc::producer_fenced, prefix(self) + "this producer was fenced: " + why
+                                                                    + " (" + render(self, cause) + "); close it"));
 }
 
 // ABORTABLE_ERROR: the transaction cannot commit; abort_transaction, then go on. The first cause stays.
@@ -313,8 +354,9 @@ caf::error answer_error(self_ptr self, int16_t code, const std::string& what) {
 
 // ---- init_transactions ------------------------------------------------------------------------
 
-void init_producer_id(self_ptr self) {
-  auto again = [=] { init_producer_id(self); };
+// InitProducerId: a new id at init_transactions, or (bump) the next epoch of the current one.
+void init_producer_id(self_ptr self, bool bump = false) {
+  auto again = [=] { init_producer_id(self, bump); };
   auto failed = [=](caf::error err) { fail_fatally(self, std::move(err)); };
   with_coordinator(
     self,
@@ -323,6 +365,10 @@ void init_producer_id(self_ptr self) {
       protocol::init_producer_id_request req;
       req.transactional_id = s.transactional_id;
       req.transaction_timeout_ms = static_cast<int32_t>(s.transaction_timeout.count());
+      if (bump) {
+        req.producer_id = self->state.status.identity.id;
+        req.producer_epoch = self->state.status.identity.epoch;
+      }
       self->request(coordinator, caf::infinite, std::move(req))
         .then(
           [=](protocol::init_producer_id_response& r) {
@@ -337,23 +383,30 @@ void init_producer_id(self_ptr self) {
     [=](caf::error err) { on_exchange_error(self, err, again, failed); });
 }
 
-// The transaction protocol the cluster finalized (any broker's ApiVersions answer), then the id.
+// The transaction protocol the cluster finalized, from a connection's latest ApiVersions answer:
+// `found` gets the level (0: not finalized), `failed` what went wrong on the way.
+void read_version(self_ptr self, caf::duration timeout, std::function<void(int16_t)> found,
+                  std::function<void(caf::error&)> failed) {
+  self->request(self->state.settings.metadata, timeout, connection_atom::value)
+    .then(
+      [=](connection_actor& any) {
+        self->request(any, timeout, feature_atom::value, std::string(protocol::transaction_version_feature))
+          .then([=](int16_t level) { found(level); }, failed);
+      },
+      failed);
+}
+
+// At init_transactions: the version, then the id.
 void learn_version(self_ptr self) {
   auto again = [=] { learn_version(self); };
   auto failed = [=](caf::error err) { fail_fatally(self, std::move(err)); };
-  auto on_error = [=](caf::error& err) { on_exchange_error(self, err, again, failed); };
-  self->request(self->state.settings.metadata, caf::infinite, connection_atom::value)
-    .then(
-      [=](connection_actor& any) {
-        self->request(any, caf::infinite, feature_atom::value, std::string(protocol::transaction_version_feature))
-          .then(
-            [=](int16_t level) {
-              self->state.status.v2 = level >= protocol::transaction_version_2;
-              init_producer_id(self);
-            },
-            on_error);
-      },
-      on_error);
+  read_version(
+    self, caf::infinite,
+    [=](int16_t level) {
+      self->state.status.v2 = level >= protocol::transaction_version_2;
+      init_producer_id(self);
+    },
+    [=](caf::error& err) { on_exchange_error(self, err, again, failed); });
 }
 
 caf::result<ok_atom> on_init(self_ptr self) {
@@ -372,26 +425,64 @@ caf::result<ok_atom> on_init(self_ptr self) {
 // READY -> IN_TRANSACTION, with no partitions yet.
 void start_transaction(self_ptr self) {
   auto& st = self->state;
+  st.bump_required = false;
   ++st.status.transaction;
   st.started = false;
   st.added.clear();
   enter(self, state::in_transaction);
 }
 
-caf::result<ok_atom> on_begin(self_ptr self) {
+// A new transaction after the version was read again (Java's maybeUpdateTransactionV2Enabled at
+// beginTransaction): the cluster may have changed transaction.version since the last one, and it
+// takes effect only between transactions. `started` gets none, or why the transaction may not
+// begin. No connection within max.block.ms: the last version stays (Java reads its cached
+// ApiVersions, which never fails).
+void begin_with_version(self_ptr self, std::function<void(const caf::error&)> started) {
+  auto& st = self->state;
   if (auto err = refusal(self, state::in_transaction))
-    return err;
-  start_transaction(self);
-  return ok_atom::value;
+    return started(err);
+  if (st.beginning)
+    return started(make_error(errc::illegal_state, prefix(self) + "Invalid transition attempted from state "
+                                                     "IN_TRANSACTION to state IN_TRANSACTION"));
+  st.beginning = true;
+  auto begin = [=](std::optional<int16_t> level) {
+    auto& s = self->state;
+    s.beginning = false;
+    if (auto err = refusal(self, state::in_transaction)) // fenced meanwhile, say
+      return started(err);
+    if (level)
+      s.status.v2 = *level >= protocol::transaction_version_2;
+    start_transaction(self);
+    started({});
+  };
+  read_version(self, caf::duration{st.settings.max_block}, [=](int16_t level) { begin(level); },
+               [=](caf::error&) { begin(std::nullopt); });
 }
 
-// READY again, with the identity the next transaction goes with.
+caf::result<ok_atom> on_begin(self_ptr self) {
+  auto rp = self->make_response_promise<ok_atom>();
+  begin_with_version(self, [rp](const caf::error& err) mutable {
+    if (err)
+      rp.deliver(err);
+    else
+      rp.deliver(ok_atom::value);
+  });
+  return rp;
+}
+
+// READY again, with the identity the next transaction goes with; after an abort that a failed
+// record made necessary under v1, through INITIALIZING: the epoch bump (KIP-360) restarts every
+// partition's sequences at 0, where the failed batch left a gap.
 void complete_transaction(self_ptr self, producer_identity next) {
   auto& st = self->state;
   st.status.identity = next;
   st.status.error = {};
   st.started = false;
   st.added.clear();
+  if (std::exchange(st.bump_required, false) && st.status.state == state::aborting && !st.status.v2) {
+    enter(self, state::initializing);
+    return init_producer_id(self, true); // READY and the call's answer once it answered
+  }
   enter(self, state::ready);
   finish_call(self, {});
 }
@@ -403,6 +494,10 @@ void end_txn(self_ptr self, bool commit) {
       become_abortable(self, err);
       return finish_call(self, self->state.status.error);
     }
+    auto code = broker_error_code(err);
+    if (auto hint = timeout_hint(self); code && !hint.empty()) // INVALID_TXN_STATE (Java: fatal too)
+      err = kafka_error(*code, (err.context().match_elements<std::string>() ? err.context().get_as<std::string>(0)
+                                                                           : render(self, err)) + "; " + hint);
     fail_fatally(self, std::move(err));
   };
   with_coordinator(
@@ -444,15 +539,25 @@ void after_flush(self_ptr self, bool commit) {
   end_txn(self, commit);
 }
 
-// COMMITTING or ABORTING (the caller checked it may): flush, then EndTxn. Commit flushes first
-// (as Java); so does abort, so that no record of the transaction is still on its way at EndTxn.
+// What a record not sent yet gets when its transaction aborts (Java's TransactionAbortedException).
+caf::error aborted_unsent(self_ptr self) {
+  return make_error(errc::transaction_aborted, prefix(self) + "Failing the record since the transaction was aborted "
+                                                 "(abort_transaction) before it was sent");
+}
+
+// COMMITTING or ABORTING (the caller checked it may): the host flushes, then EndTxn. Commit sends
+// every record first (as Java); abort fails those not sent yet and waits for those sent (as Java's
+// abortUndrainedBatches), so that no record of the transaction is still on its way at EndTxn.
 void end_transaction(self_ptr self, bool commit) {
   auto& st = self->state;
   enter(self, commit ? state::committing : state::aborting);
   st.commit_flushing = commit;
-  self->request(st.settings.host, caf::infinite, flush_atom::value)
-    .then([=](ok_atom) { after_flush(self, commit); },
-          [=](caf::error& err) { fail_fatally(self, std::move(err)); });
+  auto flushed = [=](ok_atom) { after_flush(self, commit); };
+  auto failed = [=](caf::error& err) { fail_fatally(self, std::move(err)); };
+  if (commit)
+    self->request(st.settings.host, caf::infinite, flush_atom::value).then(flushed, failed);
+  else
+    self->request(st.settings.host, caf::infinite, unsent_atom::value, aborted_unsent(self)).then(flushed, failed);
 }
 
 caf::result<ok_atom> on_end(self_ptr self, bool commit) {
@@ -518,13 +623,16 @@ void on_sent(self_ptr self, metadata_promise rp, std::vector<delivery_report>& r
 // A transaction of its own for the records: begin, send them all, commit once every one was
 // written (the reply then has each record's metadata), abort otherwise (the reply is the error).
 caf::result<std::vector<record_metadata>> on_send_transaction(self_ptr self, std::vector<producer_record>& records) {
-  if (auto err = refusal(self, state::in_transaction))
-    return err;
-  start_transaction(self);
   auto rp = self->make_response_promise<std::vector<record_metadata>>();
-  self->request(self->state.settings.host, caf::infinite, send_batch_atom::value, std::move(records))
-    .then([=](std::vector<delivery_report>& reports) { on_sent(self, rp, reports); },
-          [=](caf::error& err) mutable { rp.deliver(err); }); // the producer is gone
+  begin_with_version(self, [=, records = std::move(records)](const caf::error& refused) mutable {
+    if (refused) {
+      rp.deliver(refused);
+      return;
+    }
+    self->request(self->state.settings.host, caf::infinite, send_batch_atom::value, std::move(records))
+      .then([=](std::vector<delivery_report>& reports) { on_sent(self, rp, reports); },
+            [=](caf::error& err) mutable { rp.deliver(err); }); // the producer is gone
+  });
   return rp;
 }
 
@@ -628,7 +736,7 @@ caf::result<ok_atom> on_send_offsets(self_ptr self, std::vector<offset_to_commit
                                              "while a previous one is pending");
   if (group.group_id.empty())
     return make_error(errc::invalid_config, prefix(self) + "send_offsets_to_transaction needs a group id");
-  st.started = true; // the group's offsets partition joins the transaction
+  join(self); // the group's offsets partition joins the transaction
   auto rp = self->make_response_promise<ok_atom>();
   st.offsets_waiter = rp;
   if (st.status.v2)
@@ -704,7 +812,7 @@ void send_adds(self_ptr self) {
   if (!st.adding.empty() || st.to_add.empty())
     return;
   st.adding = std::exchange(st.to_add, {});
-  st.started = true;
+  join(self);
   add_partitions(self);
 }
 
@@ -719,7 +827,7 @@ caf::result<ok_atom> on_add_partition(self_ptr self, std::string& topic, int32_t
                                              + name_of(st.status.state));
   }
   if (st.status.v2) {
-    st.started = true; // its first Produce adds it
+    join(self); // its first Produce adds it
     return ok_atom::value;
   }
   partition_key key{topic, partition};
@@ -736,6 +844,13 @@ caf::result<ok_atom> on_add_partition(self_ptr self, std::string& topic, int32_t
 void on_record_failed(self_ptr self, const caf::error& err) {
   if (is_fencing(err))
     return fence(self, err);
+  auto& st = self->state;
+  // Java bumps after a record failed in IN_TRANSACTION (its maybeTransitionToErrorState); cafka
+  // also after one failed in COMMITTING's flush: it does not move the sequences of the batches
+  // behind a failed one (Java's adjustSequencesDueToFailedBatch), and the bump closes that gap.
+  // Under v2, EndTxn bumps the epoch at every end anyway.
+  if (!st.status.v2 && (st.status.state == state::in_transaction || st.status.state == state::committing))
+    st.bump_required = true;
   become_abortable(self, err);
 }
 

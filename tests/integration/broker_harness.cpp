@@ -279,18 +279,45 @@ scoped_broker::scoped_broker(const std::string& name, const std::string& feature
                                              + std::to_string(getpid())) + " ";
   if (!features.empty())
     env_ += "CAFKA_BROKER_FEATURES=" + shell_quote(features) + " ";
+  dir_ = std::string(CAFKA_BINARY_DIR) + "/broker-" + name + "-" + std::to_string(getpid());
   auto out = run(env_ + broker_script() + " start 2>/dev/null | tail -1");
   bootstrap_ = out.substr(0, out.find('\n'));
-  auto pid_text = run("cat " + std::string(CAFKA_BINARY_DIR) + "/broker-" + name + "-" + std::to_string(getpid())
-                      + "/pid");
-  pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+  track_pid();
+  signal(SIGABRT, kill_scoped_brokers);
+  CAF_REQUIRE(bootstrap_.rfind("127.0.0.1:", 0) == 0);
+}
+
+void scoped_broker::track_pid() {
+  pid_t pid = static_cast<pid_t>(std::stol(run("cat " + shell_quote(dir_ + "/pid"))));
+  if (slot_ >= 0) {
+    scoped_broker_pids[slot_] = pid;
+    return;
+  }
   for (int i = 0; i < max_scoped_brokers && slot_ < 0; ++i) {
     pid_t none = 0;
     if (scoped_broker_pids[i].compare_exchange_strong(none, pid))
       slot_ = i;
   }
-  signal(SIGABRT, kill_scoped_brokers);
-  CAF_REQUIRE(bootstrap_.rfind("127.0.0.1:", 0) == 0);
+}
+
+void scoped_broker::kill() {
+  run(env_ + broker_script() + " kill 2>&1");
+}
+
+void scoped_broker::restart() {
+  auto out = run(env_ + broker_script() + " restart 2>/dev/null | tail -1");
+  CAF_REQUIRE_EQUAL(out.substr(0, out.find('\n')), bootstrap_); // the same port
+  track_pid();
+}
+
+std::string scoped_broker::transaction_state(const std::string& transactional_id) {
+  auto out = run(env_ + broker_script() + " transaction-state " + shell_quote(transactional_id));
+  return out.substr(0, out.find('\n'));
+}
+
+std::string transaction_state(const std::string& transactional_id) {
+  auto out = run(broker_script() + " transaction-state " + shell_quote(transactional_id));
+  return out.substr(0, out.find('\n'));
 }
 
 scoped_broker::~scoped_broker() {
@@ -301,8 +328,11 @@ scoped_broker::~scoped_broker() {
     CAF_MESSAGE("scripts/broker stop failed for " << bootstrap_);
 }
 
-void scoped_broker::create_topic(const std::string& topic, int partitions) {
-  run(env_ + broker_script() + " create-topic " + shell_quote(topic) + " " + std::to_string(partitions) + " 2>&1");
+void scoped_broker::create_topic(const std::string& topic, int partitions, const std::vector<std::string>& configs) {
+  std::string cmd = env_ + broker_script() + " create-topic " + shell_quote(topic) + " " + std::to_string(partitions);
+  for (auto& c : configs)
+    cmd += " " + shell_quote(c);
+  run(cmd + " 2>&1");
 }
 
 std::map<std::pair<std::string, int32_t>, int64_t> group_offsets(const std::string& group) {

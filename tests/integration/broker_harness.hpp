@@ -52,6 +52,11 @@ void create_topic(const std::string& name, int partitions, const std::vector<std
 // A consumer group's committed offsets as Kafka's tool reports them: (topic, partition) -> offset.
 std::map<std::pair<std::string, int32_t>, int64_t> group_offsets(const std::string& group);
 
+// The transaction coordinator's state of a transactional id and its producer epoch, as Kafka's tool
+// describes it (scripts/broker transaction-state): e.g. "Ongoing 0", "CompleteAbort 1"; "" when the
+// coordinator knows no such id.
+std::string transaction_state(const std::string& transactional_id);
+
 // A broker of the test's own besides the test command's (scripts/broker with its own state
 // directory in the build tree), e.g. formatted with other feature levels ("transaction.version=1").
 // Stopped by the destructor, or killed (SIGKILL by its recorded pid) if the test aborts.
@@ -63,10 +68,19 @@ public:
   scoped_broker& operator=(const scoped_broker&) = delete;
 
   const std::string& bootstrap() const { return bootstrap_; }
-  void create_topic(const std::string& topic, int partitions);
+  void create_topic(const std::string& topic, int partitions, const std::vector<std::string>& configs = {});
+  // A crash: SIGKILL (scripts/broker kill), the state kept.
+  void kill();
+  // After kill(): the same broker again on its state and port (scripts/broker restart); returns
+  // once it serves.
+  void restart();
+  std::string transaction_state(const std::string& transactional_id);
 
 private:
+  void track_pid(); // the broker's pid into the SIGABRT handler's table
+
   std::string env_; // "CAFKA_BROKER_DIR=... " for scripts/broker
+  std::string dir_; // its state directory
   std::string bootstrap_;
   int slot_ = -1; // in the SIGABRT handler's table
 };

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sys/wait.h>
@@ -115,6 +116,126 @@ struct fixture : producer_session {
     CAF_CHECK_EQUAL(count_prefix(value_counts(everything), "aborted-"), 20);
   }
 
+  // Java's abortTransaction: records still in the accumulator fail with the abort's error instead
+  // of being sent, records already written are aborted by the markers. On one partition, so that
+  // the next transaction's first batch takes the sequence after the written ones (under v1 the
+  // epoch stays across transactions: a gap would fail it with OUT_OF_ORDER_SEQUENCE_NUMBER).
+  void abort_fails_unsent(const std::string& from, const std::string& topic) {
+    // A long linger.ms and a large batch.size: what is not flushed stays in the open batch.
+    auto p = spawn_transactional(unique_id("abort-unsent"),
+                                 {{"bootstrap.servers", from}, {"linger.ms", "60000"}, {"batch.size", "1000000"}});
+    require_ok(p, init_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    caf::scoped_actor self{*sys};
+    auto sent = self->request(p, std::chrono::seconds{90}, send_batch_atom::value, records(topic, "sent-", 3));
+    require_ok(p, flush_atom::value);
+    sent.receive([&](std::vector<delivery_report>& r) { require_delivered(r); },
+                 [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+    auto unsent = self->request(p, std::chrono::seconds{90}, send_batch_atom::value, records(topic, "unsent-", 5));
+    require_ok(p, abort_txn_atom::value);
+    std::vector<delivery_report> reports;
+    unsent.receive([&](std::vector<delivery_report>& r) { reports = std::move(r); },
+                   [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+    CAF_REQUIRE_EQUAL(reports.size(), 5u);
+    for (auto& r : reports) {
+      CAF_CHECK(r.error == make_error(errc::transaction_aborted));
+      CAF_CHECK(sys->render(r.error).find("the transaction was aborted") != std::string::npos);
+      CAF_CHECK(transaction_error_category(r.error) == transaction_category::abortable);
+    }
+    require_ok(p, begin_txn_atom::value);
+    auto after = self->request(p, std::chrono::seconds{90}, send_batch_atom::value, records(topic, "after-", 2));
+    require_ok(p, commit_txn_atom::value); // flushes first: no wait for linger.ms
+    after.receive([&](std::vector<delivery_report>& r) { require_delivered(r); },
+                  [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+    stop(p);
+
+    auto committed = read(from, topic, 2, isolation::read_committed);
+    CAF_CHECK_EQUAL(committed.size(), 2u);
+    CAF_CHECK_EQUAL(count_prefix(value_counts(committed), "after-"), 2);
+    auto everything = value_counts(read(from, topic, 5, isolation::read_uncommitted));
+    CAF_CHECK_EQUAL(count_prefix(everything, "sent-"), 3);
+    CAF_CHECK_EQUAL(count_prefix(everything, "unsent-"), 0); // never written
+    CAF_CHECK_EQUAL(count_prefix(everything, "after-"), 2);
+  }
+
+  // The coordinator aborts a transaction that outlived transaction.timeout.ms and bumps the
+  // producer's epoch: the producer's commit then fails saying so (PRODUCER_FENCED under transactions
+  // v1, INVALID_TXN_STATE under v2, both fatal as in Java), and none of its records ever becomes
+  // visible to read_committed.
+  void timed_out(const std::string& from, const std::string& topic,
+                 std::function<std::string(const std::string&)> transaction_state_of) {
+    auto id = unique_id("timeout");
+    auto p = spawn_transactional(id, {{"bootstrap.servers", from}, {"transaction.timeout.ms", "1000"}});
+    require_ok(p, init_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    require_delivered(send(p, topic, "timed-out-", 3));
+    // scripts/broker's coordinator looks for timed-out transactions every 0.5 s: wait (bounded) until
+    // it aborted this one.
+    std::string state;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+         state.rfind("CompleteAbort", 0) != 0 && std::chrono::steady_clock::now() < until;)
+      state = transaction_state_of(id);
+    CAF_REQUIRE_EQUAL(state.substr(0, state.find(' ')), "CompleteAbort");
+    auto commit = call(p, commit_txn_atom::value);
+    auto text = sys->render(commit);
+    CAF_MESSAGE("commit after the timeout: " << text);
+    auto code = broker_error_code(commit);
+    CAF_CHECK(code == protocol::errc::producer_fenced || code == protocol::errc::invalid_txn_state);
+    CAF_CHECK(text.find("past transaction.timeout.ms (1000 ms): the coordinator aborted it") != std::string::npos);
+    CAF_CHECK_EQUAL(broker_error_code(call(p, begin_txn_atom::value)), code); // fatal: every later call
+    stop(p);
+    // A new producer with the same id goes on; only its records are ever committed.
+    auto next = spawn_transactional(id, {{"bootstrap.servers", from}});
+    require_ok(next, init_txn_atom::value);
+    require_ok(next, begin_txn_atom::value);
+    require_delivered(send(next, topic, "after-", 2));
+    require_ok(next, commit_txn_atom::value);
+    stop(next);
+    auto committed = read(from, topic, 2, isolation::read_committed);
+    CAF_CHECK_EQUAL(committed.size(), 2u);
+    CAF_CHECK_EQUAL(count_prefix(value_counts(committed), "after-"), 2);
+    auto everything = value_counts(read(from, topic, 5, isolation::read_uncommitted));
+    CAF_CHECK_EQUAL(count_prefix(everything, "timed-out-"), 3); // written, then aborted
+  }
+
+  // A batch the broker refuses (larger than the topic's max.message.bytes) leaves a gap in the
+  // partition's sequences: under transactions v1 the epoch stays across transactions, so without
+  // the epoch bump after the abort (KIP-360) the next transaction's batch there would fail with
+  // OUT_OF_ORDER_SEQUENCE_NUMBER. Under v2 EndTxn bumps the epoch at every end. `topic`: one
+  // partition, max.message.bytes=1000.
+  void commits_after_refused_batch(const std::string& from, const std::string& topic) {
+    auto p = spawn_transactional(unique_id("gap"), {{"bootstrap.servers", from}});
+    require_ok(p, init_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    require_delivered(send(p, topic, "first-", 2)); // the broker knows this producer's sequences here
+    require_ok(p, commit_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    auto big = make_record(topic, "k", std::string(4000, 'x'));
+    std::vector<delivery_report> refused;
+    caf::scoped_actor self{*sys};
+    self->request(p, std::chrono::seconds{90}, send_batch_atom::value, std::vector<producer_record>{big})
+      .receive([&](std::vector<delivery_report>& r) { refused = std::move(r); },
+               [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+    CAF_REQUIRE_EQUAL(refused.size(), 1u);
+    CAF_CHECK_EQUAL(broker_error_code(refused[0].error), protocol::errc::message_too_large);
+    CAF_CHECK(transaction_error_category(call(p, commit_txn_atom::value)) == transaction_category::abortable);
+    require_ok(p, abort_txn_atom::value);
+    require_ok(p, begin_txn_atom::value);
+    require_delivered(send(p, topic, "after-", 3));
+    require_ok(p, commit_txn_atom::value);
+    stop(p);
+    auto counts = value_counts(read(from, topic, 5, isolation::read_committed));
+    CAF_CHECK_EQUAL(count_prefix(counts, "first-"), 2);
+    CAF_CHECK_EQUAL(count_prefix(counts, "after-"), 3);
+  }
+
+  std::vector<producer_record> records(const std::string& topic, const std::string& prefix, int n) {
+    std::vector<producer_record> out;
+    for (int i = 0; i < n; ++i)
+      out.push_back(make_record(topic, "k" + std::to_string(i), prefix + std::to_string(i)));
+    return out;
+  }
+
   // The topic read again (bounded) until it holds n records: the coordinator writes the
   // transaction markers after EndTxn answered, and read_committed stops before an open one.
   std::vector<consumed_record> read(const std::string& from, const std::string& topic, size_t n, isolation level) {
@@ -175,6 +296,27 @@ CAF_TEST(transactions v1 on a broker formatted with transaction version 1) {
   auto topic = unique_topic("txn-v1");
   v1.create_topic(topic, 3);
   commit_abort_commit(v1.bootstrap(), topic);
+  auto unsent_topic = unique_topic("txn-v1-abort-unsent");
+  v1.create_topic(unsent_topic, 1);
+  abort_fails_unsent(v1.bootstrap(), unsent_topic);
+  auto timeout_topic = unique_topic("txn-v1-timeout");
+  v1.create_topic(timeout_topic, 1);
+  timed_out(v1.bootstrap(), timeout_topic, [&](const std::string& id) { return v1.transaction_state(id); });
+  auto gap_topic = unique_topic("txn-v1-gap");
+  v1.create_topic(gap_topic, 1, {"max.message.bytes=1000"});
+  commits_after_refused_batch(v1.bootstrap(), gap_topic);
+}
+
+CAF_TEST(a transaction commits after one whose batch the broker refused was aborted) {
+  auto topic = unique_topic("txn-gap");
+  create_topic(topic, 1, {"max.message.bytes=1000"});
+  commits_after_refused_batch(bootstrap(), topic);
+}
+
+CAF_TEST(abort fails the records not sent yet and never writes them) {
+  auto topic = unique_topic("txn-abort-unsent");
+  create_topic(topic, 1);
+  abort_fails_unsent(bootstrap(), topic);
 }
 
 CAF_TEST(a second producer with the same transactional id fences the first) {
@@ -327,6 +469,63 @@ CAF_TEST(offsets sent to a transaction become the group offsets once it commits 
   auto after_abort = group_offsets(group); // a named map: CAF's check keeps a reference into it
   CAF_CHECK_EQUAL(after_abort[std::make_pair(in, 0)], 42);
   stop(p);
+}
+
+CAF_TEST(a transaction past its timeout is aborted by the coordinator and cannot commit) {
+  auto topic = unique_topic("txn-timeout");
+  create_topic(topic, 1);
+  timed_out(bootstrap(), topic, [](const std::string& id) { return transaction_state(id); });
+}
+
+// The broker (leader and transaction coordinator) crashes in the middle of a transaction: SIGKILL
+// after some records were written, more records and the commit while it is down, then it restarts
+// on its data. The transaction ends whole or aborted, never partial: read_committed sees all of its
+// records or none, and the commit's answer says which.
+CAF_TEST(a broker killed in the middle of a transaction and restarted ends it whole or aborted) {
+  scoped_broker broker{"txn-crash"};
+  auto topic = unique_topic("txn-crash");
+  broker.create_topic(topic, 2);
+  auto p = spawn_transactional(unique_id("crash"), {{"bootstrap.servers", broker.bootstrap()},
+                                                    {"max.block.ms", "120000"}}); // the restart's time
+  require_ok(p, init_txn_atom::value);
+  require_ok(p, begin_txn_atom::value);
+  require_delivered(send(p, topic, "before-", 10)); // written
+  broker.kill();
+  caf::scoped_actor self{*sys};
+  auto during = self->request(p, std::chrono::seconds{180}, send_batch_atom::value, records(topic, "during-", 10));
+  auto commit = self->request(p, std::chrono::seconds{180}, commit_txn_atom::value);
+  broker.restart();
+  std::vector<delivery_report> reports;
+  during.receive([&](std::vector<delivery_report>& r) { reports = std::move(r); },
+                 [&](caf::error& err) { CAF_FAIL("send_batch failed: " << sys->render(err)); });
+  caf::error commit_error;
+  commit.receive([](ok_atom) {}, [&](caf::error& err) { commit_error = std::move(err); });
+  size_t failed = 0;
+  for (auto& r : reports)
+    if (r.error)
+      ++failed;
+  CAF_MESSAGE("records sent while the broker was down that failed: " << failed << " of " << reports.size()
+              << "; commit: " << (commit_error ? sys->render(commit_error) : std::string("committed")));
+  if (commit_error) { // nothing of it may show: abort what is left of it (an abortable error)
+    if (transaction_error_category(commit_error) == transaction_category::abortable)
+      require_ok(p, abort_txn_atom::value);
+  } else {
+    CAF_CHECK_EQUAL(failed, 0u); // a commit with a failed record would be partial
+  }
+  // A later transaction moves the last stable offset past this one, whatever its end.
+  require_ok(p, begin_txn_atom::value);
+  require_delivered(send(p, topic, "after-", 2));
+  require_ok(p, commit_txn_atom::value);
+  stop(p);
+  size_t expected = commit_error ? 2 : 22;
+  auto counts = value_counts(read(broker.bootstrap(), topic, expected, isolation::read_committed));
+  CAF_CHECK_EQUAL(count_prefix(counts, "after-"), 2);
+  CAF_CHECK_EQUAL(count_prefix(counts, "before-"), commit_error ? 0 : 10);
+  CAF_CHECK_EQUAL(count_prefix(counts, "during-"), commit_error ? 0 : 10);
+  for (auto& [value, times] : counts)
+    CAF_CHECK_EQUAL(times, 1); // exactly once: retries across the crash were deduplicated
+  // This run's broker restarts well within transaction.timeout.ms: the commit goes through.
+  CAF_CHECK(!commit_error);
 }
 
 CAF_TEST(transactional calls on a producer without a transactional id fail with illegal state) {

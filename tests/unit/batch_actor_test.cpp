@@ -651,6 +651,55 @@ CAF_TEST(an out of order sequence that no failed predecessor explains asks for a
 }
 
 // Without idempotence there is no sequence state to recover: the error reaches the record.
+// Java's abortUndrainedBatches: an aborting transaction fails the records never sent, with the
+// abort's error; a batch in flight keeps its outcome, and one waiting for its retry goes out. The
+// next batch takes the sequence of the first one failed: no gap on the wire (transactions v1 keeps
+// its sequences across transactions).
+CAF_TEST(a transaction abort fails the records not sent yet and keeps the sequences contiguous) {
+  auto s = idempotent_settings();
+  s.transactional = true;
+  s.max_in_flight = 2;
+  auto b = spawn_acknowledged(s); // sequence 0
+  auto batches = caf::actor_cast<caf::actor>(spawned[0]);
+  self->send(b, append_atom::value, record(1, 80), int32_t{200}); // full: sent at once, sequence 1
+  self->send(b, append_atom::value, record(2, 80), int32_t{200}); // full: sent at once, sequence 2
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) // both wait for their retry
+    answer(i, broker_answer(protocol::errc::not_enough_replicas, -1, -1, "retry me"));
+  consume_messages();
+  self->send(b, append_atom::value, record(3, 80), int32_t{200}); // full, behind the retries: not sent
+  self->send(b, append_atom::value, record(4), int32_t{100});     // stays open (linger)
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  self->send(batches, unsent_atom::value, make_error(errc::transaction_aborted, "t-0: aborted"));
+  consume_messages();
+  auto failed = replies();
+  CAF_REQUIRE_EQUAL(failed.size(), 2u); // records 3 and 4
+  for (auto& r : failed) {
+    CAF_REQUIRE(!r.engaged());
+    CAF_CHECK_EQUAL(r.error().code(), static_cast<uint8_t>(errc::transaction_aborted));
+  }
+  int64_t released = 0;
+  for (auto& o : log->outcomes)
+    released += o.released_bytes;
+  CAF_CHECK_EQUAL(released, 200 + 200 + 100); // the first record's, then the two failed
+  advance_time(1s); // the retries go as they were
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 4u);
+  CAF_CHECK_EQUAL(stamp_of(log->produced[2].first).sequence, 1);
+  CAF_CHECK_EQUAL(stamp_of(log->produced[3].first).sequence, 2);
+  answer(2, broker_answer(0, 1));
+  answer(3, broker_answer(0, 2));
+  consume_messages();
+  CAF_CHECK_EQUAL(replies().size(), 2u); // records 1 and 2, written
+  // The next transaction's first batch continues where the sent ones ended.
+  self->send(b, append_atom::value, record(5, 80), int32_t{200});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 5u);
+  CAF_CHECK_EQUAL(stamp_of(log->produced[4].first).sequence, 3);
+}
+
 CAF_TEST(unknown producer id fails the batch when idempotence is off) {
   auto b = spawn(settings());
   self->send(b, append_atom::value, record(0), int32_t{100});

@@ -233,6 +233,7 @@ inline producer_internal_actor::behavior_type fake_producer(producer_internal_ac
       return unused();
     },
     [](txn_status_atom, transaction_status&) {},
+    [=](unsent_atom, caf::error&) -> caf::result<ok_atom> { return unused(); },
   };
 }
 

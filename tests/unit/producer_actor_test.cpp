@@ -248,6 +248,30 @@ CAF_TEST(close flushes what was sent before and refuses what comes after) {
   CAF_CHECK(flushed[0].engaged());
 }
 
+// A flush handled while records wait in the front to be handed to their batch actor (they go as one
+// message once the mailbox is worked through) must not overtake them: the batch actor would see the
+// flush first and keep the records for linger.ms (a commit then waited a minute at linger.ms=60000).
+CAF_TEST(a flush right behind a send batch does not leave its records to linger) {
+  auto client = spawn({{"linger.ms", "60000"}});
+  auto front = spawned.front();
+  auto keyed = [&] {
+    auto r = record("orders");
+    r.key = nullable_bytes::of(std::string("k"));
+    return r;
+  };
+  self->send(client, send_atom::value, keyed()); // the topic's metadata and batch actor, first
+  consume_messages();
+  self->send(front, flush_atom::value);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 1u);
+  acknowledge_all();
+  CAF_REQUIRE_EQUAL(replies().size(), 1u);
+  self->send(front, send_batch_atom::value, std::vector<producer_record>{keyed(), keyed()});
+  self->send(front, flush_atom::value); // handled before the front sends the batch actor the records
+  consume_messages();
+  CAF_CHECK_EQUAL(log->produced.size(), 2u); // at once, not after linger.ms
+}
+
 CAF_TEST(close that runs out of time fails the unacknowledged records) {
   auto client = spawn({});
   auto front = spawned.front();

@@ -20,6 +20,7 @@ namespace {
 // What the fake transaction coordinator saw and what it is told to answer.
 struct coordinator_log {
   int16_t transaction_version = 2; // the finalized feature level it reports
+  int feature_reads = 0;
   int find_coordinator = 0;
   std::vector<protocol::init_producer_id_request> inits;
   std::vector<protocol::add_partitions_to_txn_request> adds;
@@ -51,6 +52,7 @@ caf::behavior fake_coordinator(caf::event_based_actor* self, std::shared_ptr<coo
       return r;
     },
     [=](feature_atom, std::string& name) -> int16_t {
+      ++log->feature_reads;
       return name == protocol::transaction_version_feature ? log->transaction_version : int16_t{0};
     },
     [=](protocol::init_producer_id_request& req) -> caf::result<protocol::init_producer_id_response> {
@@ -64,6 +66,10 @@ caf::behavior fake_coordinator(caf::event_based_actor* self, std::shared_ptr<coo
       r.error_code = next_error(log->init_errors);
       r.producer_id = 7000;
       r.producer_epoch = 3;
+      if (req.producer_id >= 0) { // KIP-360: the current id and epoch, to bump
+        r.producer_id = req.producer_id;
+        r.producer_epoch = static_cast<int16_t>(req.producer_epoch + 1);
+      }
       return r;
     },
     // Answers the InitProducerId requests held so far with this identity.
@@ -119,6 +125,7 @@ struct host_log {
   std::vector<transaction_status> statuses;
   int flushes = 0;
   caf::actor flush_gate; // when set, a flush waits until the gate lets it go (release_atom)
+  std::vector<caf::error> unsent; // what abort_transaction failed the records not sent yet with
 };
 
 using release_atom = caf::atom_constant<caf::atom("release")>;
@@ -149,6 +156,10 @@ transaction_host::behavior_type fake_host(transaction_host::pointer self, std::s
         rp.deliver(ok_atom::value);
       });
       return rp;
+    },
+    [=](unsent_atom, caf::error& err) -> ok_atom {
+      log->unsent.push_back(std::move(err));
+      return ok_atom::value;
     },
     [=](send_batch_atom, std::vector<producer_record>& records) -> caf::result<std::vector<delivery_report>> {
       std::vector<delivery_report> reports;
@@ -300,6 +311,13 @@ std::string text_of(const call_result& r) {
   return err && err.context().match_elements<std::string>() ? err.context().get_as<std::string>(0) : "";
 }
 
+std::vector<producer_record> records_with(std::vector<std::string> values) {
+  std::vector<producer_record> out;
+  for (auto& v : values)
+    out.push_back(make_record("t", std::string("k"), v));
+  return out;
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(transaction_actor_tests, fixture)
@@ -412,6 +430,77 @@ CAF_TEST(a partition reached while the commit flushes joins the transaction befo
   caf::anon_send_exit(host->flush_gate, caf::exit_reason::kill);
 }
 
+// Java's abortTransaction fails the records still in the accumulator (TransactionAbortedException)
+// instead of sending them; commit sends them all first.
+CAF_TEST(abort fails the records not sent yet with an error saying so and commit flushes them) {
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(abort_txn_atom::value)));
+  CAF_CHECK_EQUAL(host->flushes, 0);
+  CAF_REQUIRE_EQUAL(host->unsent.size(), 1u);
+  auto& err = host->unsent[0];
+  CAF_CHECK(err.category() == error_category && err.code() == static_cast<uint8_t>(errc::transaction_aborted));
+  CAF_CHECK(transaction_error_category(err) == transaction_category::abortable);
+  CAF_CHECK_EQUAL(sys.render(err).find("tx-1") != std::string::npos, true);
+  CAF_CHECK_EQUAL(sys.render(err).find("transaction was aborted") != std::string::npos, true);
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 1u); // after the host answered: nothing is on its way then
+  CAF_CHECK(!coord->ends[0].first.committed);
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  CAF_CHECK_EQUAL(host->flushes, 1);
+  CAF_CHECK_EQUAL(host->unsent.size(), 1u);
+}
+
+// Java's maybeUpdateTransactionV2Enabled at beginTransaction: the cluster's transaction.version is
+// read again at every begin (not only at init) and holds for the whole transaction.
+CAF_TEST(the transaction version is read again at every begin and holds until the transaction ends) {
+  init();
+  CAF_CHECK_EQUAL(coord->feature_reads, 1);
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK_EQUAL(coord->feature_reads, 2);
+  CAF_CHECK(host->statuses.back().v2);
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  // The cluster went down to transactions v1 (or a v1 broker answers now).
+  coord->transaction_version = 1;
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(!host->statuses.back().v2);
+  CAF_CHECK(host->statuses.back().state == transaction_state::in_transaction);
+  coord->transaction_version = 2; // within a transaction: no effect until the next begin
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK_EQUAL(coord->adds.size(), 1u); // v1: AddPartitionsToTxn
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 2u);
+  CAF_CHECK_EQUAL(coord->ends[0].second, protocol::end_txn_request::max_version);
+  CAF_CHECK_EQUAL(coord->ends[1].second, protocol::end_txn_request::txn_v2_min_version - 1);
+  // And back to v2 at the next begin; send_transaction reads it too.
+  coord->transaction_version = 1;
+  CAF_CHECK(is_ok(call(send_txn_atom::value, records_with({"a"}))));
+  CAF_CHECK_EQUAL(coord->adds.size(), 2u);
+  coord->transaction_version = 2;
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(host->statuses.back().v2);
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK_EQUAL(coord->adds.size(), 2u); // v2: its Produce adds it
+}
+
+CAF_TEST(a begin while another reads the version fails as a begin inside a transaction would) {
+  init();
+  auto first = call_later(begin_txn_atom::value);
+  call_later(begin_txn_atom::value);
+  auto second = first + 1; // call_later's slot is the size before the user took any of the two
+  settle();
+  CAF_REQUIRE_EQUAL(results->size(), second + 1);
+  CAF_CHECK(is_ok((*results)[first]));
+  CAF_CHECK(has_code((*results)[second], errc::illegal_state));
+  CAF_CHECK_EQUAL(text_of((*results)[second]),
+                  "TransactionalId tx-1: Invalid transition attempted from state IN_TRANSACTION to state IN_TRANSACTION");
+  CAF_CHECK(state() == transaction_state::in_transaction);
+  CAF_CHECK_EQUAL(host->statuses.back().transaction, 1u); // one transaction began
+}
+
 CAF_TEST(a transaction nothing joined ends without end txn) {
   init();
   CAF_CHECK(is_ok(call(begin_txn_atom::value)));
@@ -440,6 +529,56 @@ CAF_TEST(a failed record makes the transaction abortable until it is aborted) {
   CAF_CHECK(is_ok(call(begin_txn_atom::value)));
 }
 
+// KIP-360 (Java's epochBumpRequired): under transactions v1 the abort after a failed record is
+// followed by InitProducerId with the current id and epoch; the next transaction goes with the
+// bumped epoch, its sequences from 0. Under v2 EndTxn bumps the epoch anyway.
+CAF_TEST(transactions v1 bumps the epoch after aborting a transaction a record failed in) {
+  coord->transaction_version = 1;
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK(is_ok(call(abort_txn_atom::value))); // no record failed: no bump
+  CAF_CHECK_EQUAL(coord->inits.size(), 1u);
+  CAF_CHECK(host->statuses.back().identity == (producer_identity{7000, 3}));
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  caf::anon_send(txn, record_failed_atom::value, make_error(errc::delivery_timeout, "t-0: expired"));
+  settle();
+  CAF_CHECK(state() == transaction_state::abortable_error);
+  auto before = host->statuses.size();
+  CAF_CHECK(is_ok(call(abort_txn_atom::value)));
+  CAF_REQUIRE_EQUAL(coord->ends.size(), 2u);
+  CAF_CHECK(!coord->ends[1].first.committed);
+  CAF_REQUIRE_EQUAL(coord->inits.size(), 2u); // after EndTxn
+  CAF_CHECK_EQUAL(coord->inits[1].producer_id, 7000);
+  CAF_CHECK_EQUAL(coord->inits[1].producer_epoch, 3);
+  std::vector<transaction_state> seen;
+  for (auto i = before; i < host->statuses.size(); ++i)
+    seen.push_back(host->statuses[i].state);
+  CAF_CHECK(seen == (std::vector<transaction_state>{transaction_state::aborting, transaction_state::initializing,
+                                                    transaction_state::ready}));
+  CAF_CHECK(host->statuses.back().identity == (producer_identity{7000, 4}));
+  CAF_CHECK(!host->statuses.back().error);
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  CAF_CHECK_EQUAL(coord->adds.back().producer_epoch, 4);
+  CAF_CHECK(is_ok(call(commit_txn_atom::value)));
+  CAF_CHECK_EQUAL(coord->ends.back().first.producer_epoch, 4);
+  CAF_CHECK_EQUAL(coord->inits.size(), 2u);
+}
+
+CAF_TEST(transactions v2 takes the epoch end txn bumped after a failed record) {
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  caf::anon_send(txn, record_failed_atom::value, make_error(errc::delivery_timeout, "t-0: expired"));
+  settle();
+  CAF_CHECK(is_ok(call(abort_txn_atom::value)));
+  CAF_CHECK_EQUAL(coord->inits.size(), 1u); // no InitProducerId: EndTxn v5 answered the next epoch
+  CAF_CHECK(host->statuses.back().identity == (producer_identity{7000, 4}));
+  CAF_CHECK(state() == transaction_state::ready);
+}
+
 CAF_TEST(a partition the coordinator refuses makes the transaction abortable) {
   coord->transaction_version = 1;
   init();
@@ -466,6 +605,33 @@ CAF_TEST(fencing fails what waits and every later call saying so) {
                  call(init_txn_atom::value), call(add_partition_atom::value, std::string("t"), int32_t{1})})
     CAF_CHECK(has_broker_code(r, protocol::errc::producer_fenced));
   CAF_CHECK_EQUAL(coord->ends.size(), 1u);
+}
+
+// The coordinator aborts a transaction past transaction.timeout.ms and bumps the epoch: the commit's
+// EndTxn then fails (PRODUCER_FENCED under v1, INVALID_TXN_STATE under v2), and the error says why.
+CAF_TEST(a commit refused after the transaction timeout says the coordinator aborted it) {
+  for (auto code : {protocol::errc::producer_fenced, protocol::errc::invalid_txn_state}) {
+    fixture f; // a producer of its own each time: both errors are fatal
+    f.init();
+    CAF_CHECK(is_ok(f.call(begin_txn_atom::value)));
+    CAF_CHECK(is_ok(f.call(add_partition_atom::value, std::string("t"), int32_t{0})));
+    f.wait(30s); // transaction.timeout.ms here
+    f.coord->end_errors.push_back(code);
+    auto commit = f.call(commit_txn_atom::value);
+    CAF_CHECK(has_broker_code(commit, code));
+    CAF_CHECK(text_of(commit).find("past transaction.timeout.ms (30000 ms): the coordinator aborted it")
+              != std::string::npos);
+    CAF_CHECK(f.state() == transaction_state::fatal_error);
+  }
+  // Within the timeout, a fenced commit says nothing of it.
+  init();
+  CAF_CHECK(is_ok(call(begin_txn_atom::value)));
+  CAF_CHECK(is_ok(call(add_partition_atom::value, std::string("t"), int32_t{0})));
+  wait(29s);
+  coord->end_errors.push_back(protocol::errc::producer_fenced);
+  auto commit = call(commit_txn_atom::value);
+  CAF_CHECK(has_broker_code(commit, protocol::errc::producer_fenced));
+  CAF_CHECK(text_of(commit).find("transaction.timeout.ms") == std::string::npos);
 }
 
 CAF_TEST(a record fenced by the broker fences the producer and fails a waiting partition add) {
@@ -519,13 +685,6 @@ CAF_TEST(a call outlasting max block ms fails as retriable and the same call aga
   settle();
   CAF_CHECK(is_ok((*results)[second]));
   CAF_CHECK(host->statuses.back().identity == (producer_identity{9, 0}));
-}
-
-std::vector<producer_record> records_with(std::vector<std::string> values) {
-  std::vector<producer_record> out;
-  for (auto& v : values)
-    out.push_back(make_record("t", std::string("k"), v));
-  return out;
 }
 
 CAF_TEST(send transaction commits its records and answers their metadata) {
