@@ -196,14 +196,19 @@ void wait_for_call(self_ptr self, std::function<void(const caf::error&)> done) {
   st.waiting.push_back(std::move(w));
 }
 
-ok_promise wait_for_call(self_ptr self) {
-  auto rp = self->make_response_promise<ok_atom>();
-  wait_for_call(self, [rp](const caf::error& err) mutable {
+// A callback that answers `rp` with the error, or with ok when there is none.
+std::function<void(const caf::error&)> answering(ok_promise rp) {
+  return [rp](const caf::error& err) mutable {
     if (err)
       rp.deliver(err);
     else
       rp.deliver(ok_atom::value);
-  });
+  };
+}
+
+ok_promise wait_for_call(self_ptr self) {
+  auto rp = self->make_response_promise<ok_atom>();
+  wait_for_call(self, answering(rp));
   return rp;
 }
 
@@ -461,12 +466,7 @@ void begin_with_version(self_ptr self, std::function<void(const caf::error&)> st
 
 caf::result<ok_atom> on_begin(self_ptr self) {
   auto rp = self->make_response_promise<ok_atom>();
-  begin_with_version(self, [rp](const caf::error& err) mutable {
-    if (err)
-      rp.deliver(err);
-    else
-      rp.deliver(ok_atom::value);
-  });
+  begin_with_version(self, answering(rp));
   return rp;
 }
 
