@@ -36,8 +36,9 @@
 #include "actors/batch_actor.hpp"
 
 #include "actors/collected_reports.hpp"
-#include "cafka/error.hpp"
 #include "actors/pending_records.hpp"
+#include "actors/timer_delay.hpp"
+#include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/record_batch.hpp"
 
@@ -857,8 +858,7 @@ void schedule_expiry(self_ptr self) {
   if (!earliest)
     return;
   st.expiry_timer_armed = true;
-  auto due = *earliest + st.settings.delivery_timeout - self->clock().now();
-  self->delayed_send(self, std::max(duration_cast<milliseconds>(due), milliseconds{0}) + milliseconds{1},
+  self->delayed_send(self, timer_delay(*earliest + st.settings.delivery_timeout - self->clock().now()),
                      expire_atom::value);
 }
 

@@ -1,6 +1,7 @@
 #include "actors/connection_actor.hpp"
 
 #include "actors/request_window.hpp"
+#include "actors/timer_delay.hpp"
 
 #include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
@@ -253,9 +254,7 @@ void arm_request_timer(self_ptr self) {
   if (st.timeout_armed || st.in_flight.empty())
     return;
   st.timeout_armed = true;
-  auto due = st.in_flight.front().deadline - steady_clock::now();
-  self->delayed_send(self, std::max(duration_cast<milliseconds>(due), milliseconds{0}) + milliseconds{1},
-                     timeout_atom::value);
+  self->delayed_send(self, timer_delay(st.in_flight.front().deadline - steady_clock::now()), timeout_atom::value);
 }
 
 // Writes a request that expects a response: it joins the in-flight queue and its

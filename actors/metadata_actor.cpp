@@ -1,5 +1,6 @@
 #include "actors/metadata_actor.hpp"
 
+#include "actors/timer_delay.hpp"
 #include "cafka/error.hpp"
 #include "protocol/error_codes.hpp"
 
@@ -121,8 +122,7 @@ std::string failures_since(const metadata_state& st, clock_type::time_point sinc
 
 // Schedules the expiry of a wait that ends at `deadline`.
 void expire_at(self_ptr self, clock_type::time_point deadline) {
-  auto due = std::max(deadline - self->clock().now(), clock_type::duration::zero());
-  self->delayed_send(self, duration_cast<milliseconds>(due) + milliseconds{1}, expire_atom::value);
+  self->delayed_send(self, timer_delay(deadline - self->clock().now()), expire_atom::value);
 }
 
 bool complete(const topic_metadata& md) {

@@ -2,6 +2,7 @@
 
 #include "actors/collected_reports.hpp"
 #include "actors/memory_budget.hpp"
+#include "actors/timer_delay.hpp"
 #include "actors/topic_lease.hpp"
 #include "actors/transaction_actor.hpp"
 #include "cafka/error.hpp"
@@ -741,8 +742,7 @@ void schedule_expiry(self_ptr self) {
   if (!earliest)
     return;
   st.expiry_scheduled = true;
-  auto due = duration_cast<milliseconds>(*earliest - self->clock().now());
-  self->delayed_send(self, std::max(due, milliseconds{0}) + milliseconds{1}, expire_atom::value);
+  self->delayed_send(self, timer_delay(*earliest - self->clock().now()), expire_atom::value);
 }
 
 // Why a record waited in vain, in Java's words where Java has them, with the cause where known.

@@ -330,6 +330,14 @@ bool may_send(runner_ptr self) {
   return phase == runner_state::txn::off || phase == runner_state::txn::open;
 }
 
+// Hands the run's figures (and when its clock started) to main, and stops.
+void finish(runner_ptr self) {
+  auto& s = self->state;
+  self->send(s.done_to, done_atom::value, std::move(s.s.latencies_us), s.s.bytes, s.s.failed, s.s.first_error,
+             static_cast<int64_t>(duration_cast<nanoseconds>(s.s.start.time_since_epoch()).count()));
+  self->quit();
+}
+
 void after_reply(runner_ptr self) {
   auto& s = self->state;
   s.s.maybe_progress();
@@ -337,10 +345,7 @@ void after_reply(runner_ptr self) {
   if (s.resolved == s.opts.num_records && ended) {
     if (s.phase == runner_state::txn::between)
       std::printf("%lld transactions committed\n", static_cast<long long>(s.transactions));
-    self->send(s.done_to, done_atom::value, std::move(s.s.latencies_us), s.s.bytes, s.s.failed, s.s.first_error,
-               static_cast<int64_t>(duration_cast<nanoseconds>(s.s.start.time_since_epoch()).count()));
-    self->quit();
-    return;
+    return finish(self);
   }
   pump(self);
 }
@@ -567,9 +572,7 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
     after_reply(self);
   });
   if (st.opts.num_records == 0) {
-    self->send(done_to, done_atom::value, std::vector<int32_t>{}, int64_t{0}, int64_t{0}, std::string{},
-               static_cast<int64_t>(duration_cast<nanoseconds>(st.s.start.time_since_epoch()).count()));
-    self->quit();
+    finish(self);
     return {};
   }
   if (st.opts.how == options::mode::credit) {
