@@ -35,7 +35,7 @@
 //                  appended minus those reported released (buffer.memory).
 #include "actors/batch_actor.hpp"
 
-#include "actors/collected_reports.hpp"
+#include "actors/collected_runs.hpp"
 #include "actors/pending_records.hpp"
 #include "actors/timer_delay.hpp"
 #include "cafka/error.hpp"
@@ -391,12 +391,13 @@ auto checked(self_ptr self, Handler handler, Ts&&... xs) {
 
 // ---- Answering records --------------------------------------------------------------------------
 
+// log_append_time: the broker's timestamp (in md too) where the topic uses LogAppendTime, else -1.
 void resolve(self_ptr self, const pending_record& r, reply_target& to, const record_metadata& md,
-             const caf::error& err) {
+             const caf::error& err, int64_t log_append_time = -1) {
   run_on_acknowledgement(*self->state.settings.interceptors, md, err);
   ++self->state.totals.records_answered;
   if (to.group) {
-    to.group->fill(r.slot, delivery_report{md, err});
+    to.group->fill(static_cast<uint32_t>(r.slot), md.offset, log_append_time, err);
   } else if (to.sink) {
     auto& acks = self->state.acks[to.sink.address()];
     acks.first = to.sink;
@@ -436,7 +437,7 @@ void complete(self_ptr self, closed_batch& b, const produce_result& r) {
   b.records.for_each([&](size_t i, const pending_record& rec, reply_target& to) {
     int64_t offset = r.base_offset < 0 ? -1 : r.base_offset + static_cast<int64_t>(i);
     int64_t ts = r.log_append_time >= 0 ? r.log_append_time : rec.timestamp;
-    resolve(self, rec, to, metadata_of(s, rec, offset, ts), caf::error{});
+    resolve(self, rec, to, metadata_of(s, rec, offset, ts), caf::error{}, r.log_append_time);
   });
   batch_outcome o;
   o.released_bytes = b.accounted_bytes;
@@ -521,8 +522,8 @@ void append(self_ptr self, producer_record& rec, int32_t accounted, pending_reco
       self->delayed_send(self, s.linger, linger_atom::value, st.open->id);
   }
   pr.timestamp = rec.timestamp;
-  pr.key_size = rec.key.is_null ? -1 : static_cast<int32_t>(rec.key.size());
-  pr.value_size = rec.value.is_null ? -1 : static_cast<int32_t>(rec.value.size());
+  pr.key_size = rec.key.serialized_size();
+  pr.value_size = rec.value.serialized_size();
   if (!appended)
     st.open->builder.append(rec.timestamp, key, value, rec.headers);
   st.open->records.add(pr, std::move(to));
@@ -906,14 +907,14 @@ void on_append_to(self_ptr self, delivery_sink& sink, std::vector<uint64_t>& ids
   maybe_send(self);
 }
 
-caf::result<std::vector<delivery_report>> on_append_many(self_ptr self, std::vector<producer_record>& recs,
-                                                         std::vector<int32_t>& accounted) {
+caf::result<append_outcome> on_append_many(self_ptr self, std::vector<producer_record>& recs,
+                                           std::vector<int32_t>& accounted) {
   // Before the promise: once a handler made one, CAF 0.17 drops the value it returns.
   if (recs.empty())
-    return std::vector<delivery_report>{};
-  auto rp = self->make_response_promise<std::vector<delivery_report>>();
+    return append_outcome{};
+  auto rp = self->make_response_promise<append_outcome>();
   reply_target to;
-  to.group = std::make_shared<collected_reports>(rp, recs.size());
+  to.group = std::make_shared<collected_runs>(rp, recs.size());
   for (size_t i = 0; i < recs.size(); ++i) {
     pending_record pr;
     pr.slot = i;

@@ -257,13 +257,25 @@ struct batch_outcome {
   caf::error error;       // why records failed (the first of the batch): a transaction aborts on it
 };
 
+// The answer to an append_many: what became of its records, as runs of consecutive records with
+// the same outcome rather than a report per record (the producer actor has each record's facts).
+struct record_run {
+  uint32_t first = 0;           // the run's first record, by its index in the append_many
+  uint32_t count = 0;
+  int64_t base_offset = -1;     // the first record's offset; the others follow it (-1: none)
+  int64_t log_append_time = -1; // the broker's timestamp where the topic uses LogAppendTime
+  caf::error error;             // why the records failed
+};
+struct append_outcome {
+  std::vector<record_run> runs; // by `first`, covering every record once
+};
+
 // One actor per partition: appends records into the open batch, closes it at batch.size or after
 // linger.ms, sends it to the leader's connection, retries retriable failures in order until
 // delivery.timeout.ms, and resolves every record's promise exactly once.
 using batch_actor = caf::typed_actor<
   caf::replies_to<append_atom, producer_record, int32_t>::with<record_metadata>,
-  caf::replies_to<append_many_atom, std::vector<producer_record>, std::vector<int32_t>>::with<
-    std::vector<delivery_report>>,
+  caf::replies_to<append_many_atom, std::vector<producer_record>, std::vector<int32_t>>::with<append_outcome>,
   // records whose outcomes go to a sender as record_acks (sink, their ids, records, accounted bytes)
   caf::reacts_to<append_to_atom, delivery_sink, std::vector<uint64_t>, std::vector<producer_record>,
                  std::vector<int32_t>>,
@@ -304,6 +316,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::sticky_lease)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::topic_metadata)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::producer_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::batch_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::append_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::transaction_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafka::protocol::metadata_response)

@@ -4,7 +4,7 @@
 // kept once for the consecutive records of one append message that share it.
 #pragma once
 
-#include "actors/collected_reports.hpp"
+#include "actors/collected_runs.hpp"
 #include "cafka/producer_actor.hpp"
 #include "cafka/records.hpp"
 
@@ -16,12 +16,12 @@
 
 namespace cafka {
 
-// Who hears of a record's outcome: `single` (an append's promise), the slot of `group` at the
-// record's index (an append_many's reply), or `sink` as a record_ack named by the record's id
+// Who hears of a record's outcome: `single` (an append's promise), `group` by the record's index
+// (an append_many's answer), or `sink` as a record_ack named by the record's id
 // (append_to: credit pushes and one-way sends).
 struct reply_target {
   caf::typed_response_promise<record_metadata> single;
-  std::shared_ptr<collected_reports> group;
+  std::shared_ptr<collected_runs> group;
   delivery_sink sink;
 
   // Records of one append_many share its group, records of one sink share the sink; a promise is
@@ -34,7 +34,7 @@ struct reply_target {
 };
 
 struct pending_record {
-  uint64_t slot = 0;      // the index in the group's reports, or the id the sink knows the record by
+  uint64_t slot = 0;      // the index in the group's append_many, or the id the sink knows the record by
   int64_t timestamp = -1;
   int32_t key_size = -1;
   int32_t value_size = -1;

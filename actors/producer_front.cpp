@@ -74,15 +74,15 @@ struct topic_state {
 };
 
 // Records that go to one batch actor in one message: an append_many for send_batch records (the
-// reports come back here, and `targets` says where each goes), or an append_to for one sender's
-// records (the batch actor sends that sender the outcomes itself, by `ids`).
+// outcomes come back here, and `reports` says whose reply each fills), or an append_to for one
+// sender's records (the batch actor sends that sender the outcomes itself, by `ids`).
 struct append_group {
   batch_actor batches;
   std::vector<producer_record> records;
   std::vector<int32_t> sizes;
-  std::vector<reply_target> targets; // append_many
-  delivery_sink sink;                // append_to
-  std::vector<uint64_t> ids;         // append_to
+  report_slots reports;      // append_many
+  delivery_sink sink;        // append_to
+  std::vector<uint64_t> ids; // append_to
 };
 
 // A group per partition and sender (no sender: an append_many).
@@ -558,7 +558,10 @@ void hand_off(self_ptr self, topic_state& topic, held_record h) {
     group.sink = to->sink;
     group.ids.push_back(to->id);
   } else {
-    group.targets.push_back(std::move(h.target));
+    auto& slot = std::get<to_batch_reply>(h.target);
+    slot.reply->describe(slot.index, record_metadata{r.topic, r.partition, -1, r.timestamp, r.key.serialized_size(),
+                                                     r.value.serialized_size()});
+    group.reports.add(slot.reply, slot.index);
   }
   group.records.push_back(std::move(r));
   queue_dispatch(self);
@@ -664,7 +667,23 @@ held_record make_held(self_ptr self, producer_record r, reply_target target, boo
 
 // ---- After each message -----------------------------------------------------------------------
 
-// Sends one append group: an append_to, or an append_many whose reports go where the records' targets say.
+// A batch actor answered an append_many: each record's offset or error goes into its send_batch's
+// reply. Runs come ordered by their first record and cover each record once; a record the answer
+// leaves out (never expected) fails rather than leave its reply waiting.
+void report_outcome(const report_slots& reports, const append_outcome& outcome) {
+  auto run = outcome.runs.begin();
+  reports.for_each([&](size_t record, collected_reports& reply, size_t index) {
+    while (run != outcome.runs.end() && run->first + run->count <= record)
+      ++run;
+    if (run == outcome.runs.end() || run->first > record)
+      return reply.fill(index, -1, -1,
+                        make_error(errc::illegal_state, "the partition's batch actor answered without this record"));
+    auto offset = run->base_offset < 0 ? -1 : run->base_offset + static_cast<int64_t>(record - run->first);
+    reply.fill(index, offset, run->log_append_time, run->error);
+  });
+}
+
+// Sends one append group: an append_to, or an append_many whose outcomes go into send_batch replies.
 void send_group(self_ptr self, append_group& g) {
   // A flush or close under way: the batch actor sends these at once (the flush goes behind them).
   auto flush_after = [&] {
@@ -676,21 +695,11 @@ void send_group(self_ptr self, append_group& g) {
     flush_after();
     return;
   }
-  auto targets = std::make_shared<std::vector<reply_target>>(std::move(g.targets));
-  auto after = [=](std::vector<delivery_report> reports) {
-    for (size_t i = 0; i < targets->size(); ++i)
-      answer(self, (*targets)[i], std::move(reports[i].metadata), std::move(reports[i].error));
-  };
+  auto reports = std::make_shared<report_slots>(std::move(g.reports));
   self->request(g.batches, caf::infinite, append_many_atom::value, std::move(g.records), std::move(g.sizes))
-    .then([=](std::vector<delivery_report>& reports) mutable {
-            reports.resize(targets->size());
-            after(std::move(reports));
-          },
-          [=](caf::error& err) mutable {
-            std::vector<delivery_report> reports(targets->size());
-            for (auto& r : reports)
-              r.error = err;
-            after(std::move(reports));
+    .then([=](append_outcome& outcome) { report_outcome(*reports, outcome); },
+          [=](caf::error& err) {
+            reports->for_each([&](size_t, collected_reports& reply, size_t index) { reply.fill(index, -1, -1, err); });
           });
   flush_after();
 }

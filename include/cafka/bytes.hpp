@@ -44,6 +44,8 @@ struct nullable_bytes {
     return byte_span{data};
   }
   size_t size() const { return data.size(); }
+  // As record_metadata's serialized sizes say it: -1 for null.
+  int32_t serialized_size() const { return is_null ? -1 : static_cast<int32_t>(data.size()); }
   friend bool operator==(const nullable_bytes&, const nullable_bytes&) = default;
 };
 

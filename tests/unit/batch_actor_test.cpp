@@ -275,30 +275,62 @@ CAF_TEST(retries stop at the delivery timeout) {
   CAF_FAIL("the record never failed");
 }
 
-CAF_TEST(send_batch groups reply once with a report per record) {
+// An append_many is answered once, when its last record resolved, by runs of records with one
+// outcome: a batch acknowledged at one base offset is one run.
+CAF_TEST(an append_many answers once with a run per acknowledged batch) {
   auto b = spawn(settings());
   std::vector<producer_record> recs{record(0), record(1), record(2)};
   self->send(b, append_many_atom::value, recs, std::vector<int32_t>{100, 100, 100});
   linger();
   answer(0, broker_answer(0, 40, -1));
   consume_messages();
-  CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
-  auto& reports = log->group_replies[0];
-  CAF_REQUIRE_EQUAL(reports.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) {
-    CAF_CHECK(!reports[i].error);
-    CAF_CHECK_EQUAL(reports[i].metadata.offset, 40 + static_cast<int64_t>(i));
-  }
+  CAF_REQUIRE_EQUAL(log->append_answers.size(), 1u);
+  auto& runs = log->append_answers[0].runs;
+  CAF_REQUIRE_EQUAL(runs.size(), 1u);
+  CAF_CHECK_EQUAL(runs[0].first, 0u);
+  CAF_CHECK_EQUAL(runs[0].count, 3u);
+  CAF_CHECK_EQUAL(runs[0].base_offset, 40);
+  CAF_CHECK_EQUAL(runs[0].log_append_time, -1);
+  CAF_CHECK(!runs[0].error);
 }
 
-// An empty send_batch has nothing to wait for: its (empty) reply comes at once, and nothing is
+// Records of one append_many that land in two batches (batch.size) resolve separately: the answer
+// waits for both, and the batches' outcomes stay apart (offsets of each, the failure of one).
+CAF_TEST(an append_many split over two batches answers with the outcome of each) {
+  auto s = settings();
+  s.batch_size = 200; // two records of 50-byte values fill a batch
+  auto b = spawn(s);
+  std::vector<producer_record> recs{record(0, 50), record(1, 50), record(2, 50), record(3, 50)};
+  self->send(b, append_many_atom::value, recs, std::vector<int32_t>{100, 100, 100, 100});
+  linger();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 2u);
+  answer(1, broker_answer(0, 70, 1234)); // the second batch first, with LogAppendTime
+  consume_messages();
+  CAF_CHECK(log->append_answers.empty());
+  answer(0, broker_answer(87, -1, -1, "bad record")); // INVALID_RECORD, not retriable
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->append_answers.size(), 1u);
+  auto& runs = log->append_answers[0].runs;
+  CAF_REQUIRE_EQUAL(runs.size(), 2u);
+  CAF_CHECK_EQUAL(runs[0].first, 0u);
+  CAF_CHECK_EQUAL(runs[0].count, 2u);
+  CAF_CHECK_EQUAL(runs[0].base_offset, -1);
+  CAF_CHECK_EQUAL(broker_error_code(runs[0].error), std::optional<int16_t>{87});
+  CAF_CHECK_EQUAL(runs[1].first, 2u);
+  CAF_CHECK_EQUAL(runs[1].count, 2u);
+  CAF_CHECK_EQUAL(runs[1].base_offset, 70);
+  CAF_CHECK_EQUAL(runs[1].log_append_time, 1234);
+  CAF_CHECK(!runs[1].error);
+}
+
+// An empty send_batch has nothing to wait for: its (empty) answer comes at once, and nothing is
 // sent or reported.
 CAF_TEST(send_batch with no records replies at once with no reports) {
   auto b = spawn(settings());
   self->send(b, append_many_atom::value, std::vector<producer_record>{}, std::vector<int32_t>{});
   consume_messages();
-  CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
-  CAF_CHECK(log->group_replies[0].empty());
+  CAF_REQUIRE_EQUAL(log->append_answers.size(), 1u);
+  CAF_CHECK(log->append_answers[0].runs.empty());
   CAF_CHECK(replies().empty());
   CAF_CHECK(log->produced.empty());
   CAF_CHECK(log->outcomes.empty());

@@ -21,7 +21,8 @@ struct fake_log {
   std::vector<batch_outcome> outcomes;
   int metadata_refreshes = 0;
   std::vector<caf::expected<record_metadata>> replies;     // to send / append, in arrival order
-  std::vector<std::vector<delivery_report>> group_replies; // to send_batch / append_many
+  std::vector<std::vector<delivery_report>> group_replies; // to send_batch
+  std::vector<append_outcome> append_answers;              // to append_many
   std::map<std::string, int32_t> topics;                   // what the fake cluster's metadata lists
   std::map<std::pair<std::string, int32_t>, int32_t> leaders; // a partition's leader when not node 1
   std::vector<caf::actor> connections;                     // spawned through fake_connections()
@@ -55,6 +56,7 @@ inline caf::behavior fake_client(caf::event_based_actor* self, caf::actor target
     [=](send_batch_atom a, std::vector<producer_record>& r) { self->send(target, a, std::move(r)); },
     [=](record_metadata& md) { log->replies.emplace_back(std::move(md)); },
     [=](std::vector<delivery_report>& reports) { log->group_replies.push_back(std::move(reports)); },
+    [=](append_outcome& outcome) { log->append_answers.push_back(std::move(outcome)); },
   };
 }
 

@@ -48,7 +48,7 @@ CAF_TEST_FIXTURE_SCOPE(pending_records_tests, fixture)
 CAF_TEST(consecutive records of one group or one sink share their reply target) {
   pending_records records;
   reply_target group;
-  group.group = std::make_shared<collected_reports>(caf::typed_response_promise<std::vector<delivery_report>>{}, 3);
+  group.group = std::make_shared<collected_runs>(caf::typed_response_promise<append_outcome>{}, 3);
   reply_target sink_a, sink_b;
   sink_a.sink = new_sink();
   sink_b.sink = new_sink();

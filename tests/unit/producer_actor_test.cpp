@@ -384,6 +384,51 @@ CAF_TEST(a custom partitioner decides every record without a lease) {
   CAF_CHECK_EQUAL(produced_partitions(*log), std::vector<int32_t>{2});
 }
 
+// A send_batch's records spread over partitions come back in its one reply, each report with its own
+// partition, offset (its batch's base plus its place in the batch), timestamp and sizes, and a
+// partition whose batch failed fails only its own records.
+CAF_TEST(a send batch over several partitions reports each record where it landed) {
+  auto by_key = [](const std::string&, std::optional<protocol::byte_span> key, std::optional<protocol::byte_span>,
+                   int32_t) { return static_cast<int32_t>((*key)[1] - '0'); };
+  auto client = spawn({}, {}, by_key);
+  std::vector<int32_t> partitions{0, 1, 0, 2, 1, 0};
+  std::vector<producer_record> batch;
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    auto r = record("orders", 10 + i);
+    r.key = nullable_bytes::of("p" + std::to_string(partitions[i]));
+    r.timestamp = 5000 + static_cast<int64_t>(i);
+    batch.push_back(std::move(r));
+  }
+  self->send(client, send_batch_atom::value, std::move(batch));
+  linger();
+  CAF_REQUIRE_EQUAL(log->produced.size(), 3u);
+  std::map<int32_t, int64_t> base{{0, 100}, {1, 200}};
+  for (size_t i = 0; i < log->produced.size(); ++i) {
+    auto p = log->produced[i].first.partition;
+    answer(i, p == 2 ? broker_answer(87, -1, -1, "bad record") : broker_answer(0, base[p], -1));
+  }
+  consume_messages();
+  CAF_REQUIRE_EQUAL(log->group_replies.size(), 1u);
+  auto& reports = log->group_replies[0];
+  CAF_REQUIRE_EQUAL(reports.size(), partitions.size());
+  std::map<int32_t, int64_t> next = base;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    auto& md = reports[i].metadata;
+    CAF_CHECK_EQUAL(md.topic, "orders");
+    CAF_CHECK_EQUAL(md.partition, partitions[i]);
+    CAF_CHECK_EQUAL(md.timestamp, 5000 + static_cast<int64_t>(i));
+    CAF_CHECK_EQUAL(md.serialized_key_size, 2);
+    CAF_CHECK_EQUAL(md.serialized_value_size, static_cast<int32_t>(10 + i));
+    if (partitions[i] == 2) {
+      CAF_CHECK_EQUAL(broker_error_code(reports[i].error), std::optional<int16_t>{87});
+      CAF_CHECK_EQUAL(md.offset, -1);
+    } else {
+      CAF_CHECK(!reports[i].error);
+      CAF_CHECK_EQUAL(md.offset, next[partitions[i]]++);
+    }
+  }
+}
+
 CAF_TEST(keyed records go to the java partition without a lease) {
   auto partitioner = fake_sticky();
   auto client = spawn({}, {}, {}, partitioner);
