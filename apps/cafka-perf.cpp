@@ -46,7 +46,10 @@ struct options {
   std::optional<std::pair<std::string, uint16_t>> node; // --node: a producer published by cafka-node
   cli::tls_flags tls;
   size_t group_size = 1000;
-  size_t request_window = 500;
+  // --mode request: replies awaited at once. Fewer than a batch.size of records leave every batch to
+  // wait out linger.ms (500 x 100 B: 88 k records/s); thousands make CAF 0.17's linear search over
+  // open requests cost more than a record (BENCHMARKS.md, the one-request-per-record path).
+  size_t request_window = 1000;
   // Java's ProducerPerformance: with a transactional.id, records go in transactions, each committed
   // once this long passed since it began (checked as each group goes).
   std::optional<milliseconds> transaction_duration;
@@ -552,7 +555,7 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
   int64_t record_bytes = static_cast<int64_t>(st.payloads->record_size()) + 80;
   st.window = static_cast<size_t>(std::clamp<int64_t>(buffer / record_bytes, 1000, 1000000));
   // CAF 0.17 finds a reply's handler by a linear search over the requester's pending requests:
-  // one request per record must keep few of them open.
+  // one request per record must keep few of them open (see request_window).
   if (st.opts.how == options::mode::request)
     st.window = std::min(st.window, st.opts.request_window);
   if (st.opts.how == options::mode::credit) // the credit is the window
