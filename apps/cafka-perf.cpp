@@ -291,7 +291,9 @@ producer_record next_record(runner_ptr self) {
   return r;
 }
 
-void on_result(runner_ptr self, clock_type::time_point sent_at, int64_t size, const caf::error& err) {
+// answered: when the message with the outcome came (read once per message, not per record).
+void on_result(runner_ptr self, clock_type::time_point sent_at, clock_type::time_point answered, int64_t size,
+               const caf::error& err) {
   auto& s = self->state;
   ++s.resolved;
   if (err) {
@@ -299,7 +301,7 @@ void on_result(runner_ptr self, clock_type::time_point sent_at, int64_t size, co
       s.s.first_error = self->system().render(err);
     ++s.s.failed;
   } else {
-    s.s.record(duration_cast<microseconds>(clock_type::now() - sent_at).count(), size);
+    s.s.record(duration_cast<microseconds>(answered - sent_at).count(), size);
   }
 }
 
@@ -384,14 +386,16 @@ void push_within_credit(runner_ptr self, int64_t n) {
 
 void on_acks(runner_ptr self, std::vector<record_ack>& acks) {
   auto& s = self->state;
+  auto answered = clock_type::now();
   if (s.opts.how == options::mode::async) {
     for (auto& a : acks)
-      on_result(self, s.sent_at[a.id % s.sent_at.size()], static_cast<int64_t>(s.payloads->record_size()), a.error);
+      on_result(self, s.sent_at[a.id % s.sent_at.size()], answered, static_cast<int64_t>(s.payloads->record_size()),
+                a.error);
     return;
   }
   for (auto& a : acks) {
     auto push = std::prev(s.pushes.upper_bound(a.id));
-    on_result(self, push->second.first, static_cast<int64_t>(s.payloads->record_size()), a.error);
+    on_result(self, push->second.first, answered, static_cast<int64_t>(s.payloads->record_size()), a.error);
     if (--push->second.second == 0)
       s.pushes.erase(push);
   }
@@ -473,11 +477,11 @@ void pump(runner_ptr self) {
       ask(self, send_atom::value, std::move(r))
         .then(
           [=](record_metadata&) {
-            on_result(self, sent_at, size, {});
+            on_result(self, sent_at, clock_type::now(), size, {});
             after_reply(self);
           },
           [=](caf::error& err) {
-            on_result(self, sent_at, size, err);
+            on_result(self, sent_at, clock_type::now(), size, err);
             after_reply(self);
           });
       continue;
@@ -493,13 +497,15 @@ void pump(runner_ptr self) {
     std::move(sent)
       .then(
         [=](std::vector<delivery_report>& reports) {
+          auto answered = clock_type::now();
           for (auto& r : reports)
-            on_result(self, sent_at, static_cast<int64_t>(self->state.payloads->record_size()), r.error);
+            on_result(self, sent_at, answered, static_cast<int64_t>(self->state.payloads->record_size()), r.error);
           after_reply(self);
         },
         [=](caf::error& err) {
+          auto answered = clock_type::now();
           for (int64_t i = 0; i < count; ++i)
-            on_result(self, sent_at, 0, err);
+            on_result(self, sent_at, answered, 0, err);
           after_reply(self);
         });
   }
