@@ -154,6 +154,10 @@ struct front_state {
   // transaction actor added the partition (AddPartitionsToTxn), once per transaction.
   transaction_actor txn;
   transaction_status txn_status;
+  // commit or abort calls forwarded and not answered yet: records are refused from the call on, as
+  // Java's state changes in the calling thread, not only when the transaction actor's status comes.
+  int txn_endings = 0;
+  transaction_state txn_ending = transaction_state::committing;
   std::set<std::pair<std::string, int32_t>> txn_partitions; // in the current transaction
   std::map<std::pair<std::string, int32_t>, std::vector<held_record>> awaiting_partition;
   double latency_sum_ms = 0;
@@ -241,17 +245,24 @@ void answer(self_ptr self, reply_target& target, record_metadata md, caf::error 
     target);
 }
 
-// A record that fails before reaching a batch actor: it still counts, and interceptors see it.
-void fail(self_ptr self, producer_record& r, reply_target& target, caf::error err) {
+// A record refused as it came (no topic, not in a transaction): it still counts, and interceptors
+// see it, but it was never part of a transaction.
+void refuse(self_ptr self, producer_record& r, reply_target& target, caf::error err) {
   record_metadata md{r.topic, r.partition, -1, r.timestamp, -1, -1};
   run_on_acknowledgement(*self->state.interceptors, md, err);
-  auto& st = self->state;
-  if (st.txn
-      && (st.txn_status.state == transaction_state::in_transaction || st.txn_status.state == transaction_state::committing))
-    self->send(st.txn, record_failed_atom::value, err); // a record of the transaction failed: it cannot commit
   ++self->state.metrics.records_failed;
   note_resolved(self, 1);
   answer(self, target, std::move(md), std::move(err));
+}
+
+// A record that fails before reaching a batch actor: under a transaction, the transaction cannot
+// commit any more.
+void fail(self_ptr self, producer_record& r, reply_target& target, caf::error err) {
+  auto& st = self->state;
+  if (st.txn
+      && (st.txn_status.state == transaction_state::in_transaction || st.txn_status.state == transaction_state::committing))
+    self->send(st.txn, record_failed_atom::value, err);
+  refuse(self, r, target, std::move(err));
 }
 
 // A held record that fails: its memory goes back first.
@@ -643,7 +654,10 @@ caf::error transaction_refusal(self_ptr self) {
   auto& st = self->state;
   if (!st.txn)
     return {};
-  switch (st.txn_status.state) {
+  auto state = st.txn_status.state;
+  if (st.txn_endings > 0 && state == transaction_state::in_transaction)
+    state = st.txn_ending;
+  switch (state) {
     case transaction_state::in_transaction:
       return {};
     case transaction_state::abortable_error:
@@ -655,7 +669,7 @@ caf::error transaction_refusal(self_ptr self) {
                                              "when transactions are enabled.");
     default:
       return make_error(errc::illegal_state,
-                        std::string("Cannot call send in state ") + name_of(st.txn_status.state)
+                        std::string("Cannot call send in state ") + name_of(state)
                           + " (records go between begin_transaction and commit_transaction or abort_transaction)");
   }
 }
@@ -671,7 +685,7 @@ void admit(self_ptr self, held_record h, const moment& at) {
   if (refused) {
     if (h.credited)
       st.budget->pushed_dropped(h.size);
-    fail(self, r, h.target, std::move(refused));
+    refuse(self, r, h.target, std::move(refused));
     return;
   }
   auto& topic = st.topics[r.topic];
@@ -1013,6 +1027,31 @@ caf::result<ok_atom> to_transaction(self_ptr self, Atom call) {
   return rp;
 }
 
+// commit_transaction / abort_transaction go to the transaction actor like the other calls, but the
+// front refuses records from the call on (see front_state::txn_endings).
+template <class Atom>
+caf::result<ok_atom> end_transaction(self_ptr self, Atom call, transaction_state ending) {
+  auto& st = self->state;
+  if (st.closing)
+    return closed_error();
+  if (!st.txn)
+    return not_transactional();
+  auto rp = self->make_response_promise<ok_atom>();
+  ++st.txn_endings;
+  st.txn_ending = ending;
+  self->request(st.txn, caf::infinite, call)
+    .then(
+      [=](ok_atom) mutable {
+        --self->state.txn_endings;
+        rp.deliver(ok_atom::value);
+      },
+      [=](caf::error& err) mutable {
+        --self->state.txn_endings;
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
 // ---- Closing ----------------------------------------------------------------------------------
 
 // After the bounded flush: records still unacknowledged or held fail with PRODUCER_CLOSED (the
@@ -1260,8 +1299,10 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
     },
     [=](init_txn_atom a) { return to_transaction(self, a); },
     [=](begin_txn_atom a) { return to_transaction(self, a); },
-    [=](commit_txn_atom a) { return to_transaction(self, a); }, // the transaction actor flushes first
-    [=](abort_txn_atom a) { return to_transaction(self, a); },
+    [=](commit_txn_atom a) { // the transaction actor flushes first
+      return end_transaction(self, a, transaction_state::committing);
+    },
+    [=](abort_txn_atom a) { return end_transaction(self, a, transaction_state::aborting); },
     [=](send_txn_atom a, std::vector<producer_record>& records) -> caf::result<std::vector<record_metadata>> {
       auto& s = self->state;
       if (s.closing)

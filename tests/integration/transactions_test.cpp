@@ -319,6 +319,32 @@ CAF_TEST(abort fails the records not sent yet and never writes them) {
   abort_fails_unsent(bootstrap(), topic);
 }
 
+// Java's commitTransaction changes the producer's state before it returns, so a send right behind
+// it fails at once. Here the call is a message: a record right behind it in the producer's mailbox
+// fails the same way instead of slipping into the transaction being committed or the next one.
+CAF_TEST(a record sent right behind commit transaction is refused) {
+  auto topic = unique_topic("txn-behind-commit");
+  create_topic(topic, 1);
+  auto p = spawn_transactional(unique_id("behind-commit"));
+  require_ok(p, init_txn_atom::value);
+  require_ok(p, begin_txn_atom::value);
+  require_delivered(send(p, topic, "in-", 3));
+  caf::scoped_actor self{*sys};
+  auto commit = self->request(p, std::chrono::seconds{90}, commit_txn_atom::value);
+  auto behind = self->request(p, std::chrono::seconds{90}, send_atom::value, make_record(topic, "k", "behind"));
+  behind.receive([&](record_metadata&) { CAF_FAIL("a record sent behind commit_transaction was taken"); },
+                 [&](caf::error& err) {
+                   CAF_CHECK(transaction_error_category(err) == transaction_category::illegal_state);
+                   CAF_CHECK(sys->render(err).find("Cannot call send in state COMMITTING_TRANSACTION")
+                             != std::string::npos);
+                 });
+  commit.receive([](ok_atom) {}, [&](caf::error& err) { CAF_FAIL("commit failed: " << sys->render(err)); });
+  stop(p);
+  auto committed = value_counts(read(bootstrap(), topic, 3, isolation::read_uncommitted));
+  CAF_CHECK_EQUAL(count_prefix(committed, "in-"), 3);
+  CAF_CHECK_EQUAL(count_prefix(committed, "behind"), 0);
+}
+
 CAF_TEST(a second producer with the same transactional id fences the first) {
   auto topic = unique_topic("txn-fence");
   create_topic(topic, 2);
