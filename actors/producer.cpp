@@ -4,9 +4,6 @@
 #include "protocol/record_batch.hpp"
 
 #include <cstdlib>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace cafka {
 
@@ -57,13 +54,6 @@ void recommended_scheduler(caf::actor_system_config& cfg) {
   // and timer threads' messages); the timeout only paces its attempts to steal from the other
   // worker. CAF's 10 ms made an idle producer wake 200 times a second (0.4 % of a core).
   cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds{100}});
-}
-
-void recommended_malloc() {
-#if defined(__GLIBC__) && defined(M_ARENA_MAX)
-  if (!std::getenv("MALLOC_ARENA_MAX"))
-    mallopt(M_ARENA_MAX, 1);
-#endif
 }
 
 void register_types(caf::actor_system_config& cfg) {

@@ -45,7 +45,6 @@ caf::behavior app(caf::event_based_actor* self, producer_actor producer, std::st
 } // namespace
 
 int main(int argc, char** argv) {
-  recommended_malloc();
   const char* usage = "usage: cafka-example BOOTSTRAP TOPIC\n"
                       "Sends three records and one too large on purpose, flushes and closes.\n";
   if (argc == 2 && (std::string_view{argv[1]} == "-h" || std::string_view{argv[1]} == "--help")) {

@@ -62,7 +62,6 @@ options parse(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  recommended_malloc();
   auto o = parse(argc, argv);
   // Block the stop signals before CAF starts its threads, so that only sigwait below sees them.
   sigset_t stop_signals;

@@ -622,7 +622,6 @@ caf::behavior runner(runner_ptr self, options opts, std::shared_ptr<payload_sour
 } // namespace
 
 int main(int argc, char** argv) {
-  recommended_malloc();
   auto o = parse(argc, argv);
   auto payloads = std::make_shared<payload_source>(o);
   caf::actor_system_config cfg;

@@ -346,7 +346,6 @@ bool run_transactions(caf::scoped_actor& self, const producer_actor& producer, s
 } // namespace
 
 int main(int argc, char** argv) {
-  recommended_malloc();
   auto o = parse(argc, argv);
   bool remote = o.node.has_value();
   caf::actor_system_config cfg;

@@ -52,13 +52,6 @@ caf::expected<producer_actor> spawn_producer(caf::actor_system& sys, const prope
 // BENCHMARKS.md.
 void recommended_scheduler(caf::actor_system_config& cfg);
 
-// Allocator setting for a producer process, called first in main (before any thread starts): glibc
-// malloc with one arena instead of one per thread that allocates. Records are allocated on one
-// thread and freed on another (the sender's, a worker's, the io thread's), and each arena kept its
-// own free pages: one arena cut cafka-perf's peak RSS by about a quarter at no CPU cost on 2 cores
-// (BENCHMARKS.md). Leaves a MALLOC_ARENA_MAX from the environment alone; does nothing without glibc.
-void recommended_malloc();
-
 // Registers cafka's message types (needed for remote use) and its error category (for rendering).
 void register_types(caf::actor_system_config& cfg);
 
