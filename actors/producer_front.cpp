@@ -2,7 +2,6 @@
 
 #include "actors/collected_reports.hpp"
 #include "actors/memory_budget.hpp"
-#include "actors/packed_record.hpp"
 #include "actors/timer_delay.hpp"
 #include "actors/topic_lease.hpp"
 #include "actors/transaction_actor.hpp"
@@ -55,25 +54,6 @@ struct held_record {
   reply_target target;
 };
 
-// A held record while it waits in its topic's queue, packed (actors/packed_record.hpp): 112 bytes
-// and one allocation, where a held_record is 216 beside its key's, value's and headers'.
-struct waiting_record {
-  packed_record record;
-  int32_t size = 0;
-  bool credited = false;
-  uint64_t arrival = 0;
-  clock_type::time_point deadline;
-  reply_target target;
-};
-
-waiting_record packed(held_record&& h) {
-  return {packed_record::pack(std::move(h.record)), h.size, h.credited, h.arrival, h.deadline, std::move(h.target)};
-}
-
-held_record unpacked(waiting_record&& w, const std::string& topic) {
-  return {std::move(w.record).unpack(topic), w.size, w.credited, w.arrival, w.deadline, std::move(w.target)};
-}
-
 struct partition_state {
   batch_actor batches;
   int64_t queued_bytes = 0; // in the batch actor, not released yet (adaptive partitioning weighs them)
@@ -85,7 +65,7 @@ struct topic_state {
   bool fetching = false;   // a Metadata request for it is out
   caf::error last_error;   // why the last wait for its metadata failed
   topic_lease lease;
-  std::deque<waiting_record> held; // in arrival order
+  std::deque<held_record> held; // in arrival order
   std::map<int32_t, partition_state> partitions;
   clock_type::time_point last_used;
 
@@ -275,17 +255,12 @@ void fail_held(self_ptr self, held_record& h, caf::error err) {
   fail(self, h.record, h.target, std::move(err));
 }
 
-void fail_waiting(self_ptr self, topic_state& topic, waiting_record& w, caf::error err) {
-  auto h = unpacked(std::move(w), topic.metadata.topic);
-  fail_held(self, h, std::move(err));
-}
-
 // Every record the topic holds fails with err.
 void fail_held_records(self_ptr self, topic_state& topic, const caf::error& err) {
   auto held = std::move(topic.held);
   topic.held.clear();
-  for (auto& w : held)
-    fail_waiting(self, topic, w, err);
+  for (auto& h : held)
+    fail_held(self, h, err);
 }
 
 // ---- Metadata, producer id, leases ------------------------------------------------------------
@@ -401,23 +376,17 @@ void renew_lease(self_ptr self, const std::string& name, topic_state& topic) {
 }
 
 // Whether the record's partition comes from the topic's sticky lease.
-bool uses_sticky(self_ptr self, int32_t partition, bool key_is_null) {
-  return partition < 0 && !self->state.settings.partitioner && (key_is_null || cfg(self).partitioner_ignore_keys);
-}
 bool uses_sticky(self_ptr self, const producer_record& r) {
-  return uses_sticky(self, r.partition, r.key.is_null);
-}
-bool uses_sticky(self_ptr self, const packed_record& r) {
-  return uses_sticky(self, r.partition(), r.key_is_null());
+  return r.partition < 0 && !self->state.settings.partitioner
+         && (r.key.is_null || cfg(self).partitioner_ignore_keys);
 }
 
 // ---- Placing a record -------------------------------------------------------------------------
 
 enum class wait_reason { none, metadata, lease, buffer };
 
-// What the record (held or waiting) still waits for; asks for it.
-template <class Held>
-wait_reason needs(self_ptr self, const std::string& name, topic_state& topic, const Held& h,
+// What the record still waits for; asks for it.
+wait_reason needs(self_ptr self, const std::string& name, topic_state& topic, const held_record& h,
                   clock_type::time_point now) {
   auto& st = self->state;
   if (!topic.known()) {
@@ -627,7 +596,7 @@ void drain(self_ptr self, topic_state& topic) {
   auto& name = topic.metadata.topic;
   auto at = moment_now(self);
   while (!topic.held.empty() && needs(self, name, topic, topic.held.front(), at.steady) == wait_reason::none) {
-    auto h = unpacked(std::move(topic.held.front()), name);
+    auto h = std::move(topic.held.front());
     topic.held.pop_front();
     if (!h.credited)
       self->state.budget->stop_waiting(h.size);
@@ -710,7 +679,7 @@ void admit(self_ptr self, held_record h, const moment& at) {
     }
     st.budget->wait(h.size);
   }
-  topic.held.push_back(packed(std::move(h)));
+  topic.held.push_back(std::move(h));
   schedule_expiry(self);
 }
 
@@ -815,7 +784,7 @@ void schedule_expiry(self_ptr self) {
 
 // Why a record waited in vain, in Java's words where Java has them, with the cause where known.
 // No error while the answer that will name the cause is still on its way.
-caf::error why_expired(self_ptr self, topic_state& topic, const waiting_record& h, clock_type::time_point now) {
+caf::error why_expired(self_ptr self, topic_state& topic, const held_record& h, clock_type::time_point now) {
   auto& st = self->state;
   auto& c = cfg(self);
   switch (needs(self, topic.metadata.topic, topic, h, now)) {
@@ -847,9 +816,9 @@ void expire(self_ptr self) {
       auto err = why_expired(self, topic, topic.held.front(), now);
       if (!err)
         break;
-      auto w = std::move(topic.held.front());
+      auto h = std::move(topic.held.front());
       topic.held.pop_front();
-      fail_waiting(self, topic, w, std::move(err));
+      fail_held(self, h, std::move(err));
     }
   }
   drain_all(self);
@@ -1064,8 +1033,8 @@ caf::result<ok_atom> end_transaction(self_ptr self, Atom call, transaction_state
 void finish_close(self_ptr self) {
   auto& st = self->state;
   for (auto& [_, topic] : st.topics) {
-    for (auto& w : topic.held)
-      fail_waiting(self, topic, w, closed_error());
+    for (auto& h : topic.held)
+      fail_held(self, h, closed_error());
     topic.held.clear();
   }
   for (auto& [_, parked] : std::exchange(st.awaiting_partition, {}))
