@@ -122,6 +122,14 @@ struct front_state {
   // dispatch message to ourselves comes after them): a message per batch actor and per sender, not
   // per record, also when every record comes in a message of its own.
   std::map<append_key, append_group> appends;
+  // The group the last record joined: the next one mostly joins it too (a send_batch's records go
+  // to one sticky partition), found then without the map. Forgotten whenever groups are sent.
+  struct {
+    append_group* group = nullptr;
+    const topic_state* topic = nullptr;
+    int32_t partition = -1;
+    caf::actor_addr sink;
+  } last_group;
   std::map<caf::actor_addr, std::pair<delivery_sink, std::vector<record_ack>>> acks;
   bool dispatch_queued = false;
   uint64_t accepted = 0; // records taken by send, send_batch and push
@@ -270,8 +278,8 @@ void drain_all(self_ptr self);
 void expire(self_ptr self);
 void schedule_expiry(self_ptr self);
 void send_pending(self_ptr self);
-void hand_off(self_ptr self, topic_state& topic, held_record h);
-void join_transaction(self_ptr self, held_record h);
+void hand_off(self_ptr self, topic_state& topic, held_record&& h);
+void join_transaction(self_ptr self, held_record&& h);
 
 topic_state* find_topic(self_ptr self, const std::string& name) {
   auto i = self->state.topics.find(name);
@@ -498,7 +506,7 @@ void fail_placed(self_ptr self, held_record& h, caf::error err) {
 
 // Transactions: the record's partition is not in the current transaction yet. The first record
 // asks the transaction actor to add it; the partition's records wait here, in order, until it did.
-void join_transaction(self_ptr self, held_record h) {
+void join_transaction(self_ptr self, held_record&& h) {
   auto& st = self->state;
   std::pair<std::string, int32_t> key{h.record.topic, h.record.partition};
   auto& waiting = st.awaiting_partition[key];
@@ -532,7 +540,7 @@ void join_transaction(self_ptr self, held_record h) {
 // Places a record that has all it needs: checks it, chooses its partition, moves its memory into
 // the batches, and hands it to the partition's batch actor (after the partition joined the
 // transaction, for a transactional producer).
-void dispatch(self_ptr self, topic_state& topic, held_record h, const moment& at) {
+void dispatch(self_ptr self, topic_state& topic, held_record&& h, const moment& at) {
   auto& st = self->state;
   auto& r = h.record;
   auto fail_now = [&](caf::error err) {
@@ -558,11 +566,20 @@ void dispatch(self_ptr self, topic_state& topic, held_record h, const moment& at
   hand_off(self, topic, std::move(h));
 }
 
+// The append group for the record's partition and sink (none: an append_many).
+append_group& group_for(self_ptr self, const topic_state& topic, const producer_record& r, const caf::actor_addr& sink) {
+  auto& last = self->state.last_group;
+  if (last.group && last.topic == &topic && last.partition == r.partition && last.sink == sink)
+    return *last.group;
+  auto& group = self->state.appends[{r.topic, r.partition, sink}];
+  last = {&group, &topic, r.partition, sink};
+  return group;
+}
+
 // Gives a record with its partition chosen and its memory in the batches to the batch actor: a
 // `send` is delegated (the batch actor answers the user), the others join this message's append
 // group for that partition.
-void hand_off(self_ptr self, topic_state& topic, held_record h) {
-  auto& st = self->state;
+void hand_off(self_ptr self, topic_state& topic, held_record&& h) {
   auto& r = h.record;
   auto b = batches_for(self, topic, r.partition);
   if (auto* single = std::get_if<to_request>(&h.target)) {
@@ -575,7 +592,7 @@ void hand_off(self_ptr self, topic_state& topic, held_record h) {
     return;
   }
   auto* to = std::get_if<to_sender>(&h.target);
-  auto& group = st.appends[{r.topic, r.partition, to ? to->sink.address() : caf::actor_addr{}}];
+  auto& group = group_for(self, topic, r, to ? to->sink.address() : caf::actor_addr{});
   group.batches = b;
   group.sizes.push_back(h.size);
   if (to) {
@@ -644,7 +661,7 @@ caf::error transaction_refusal(self_ptr self) {
 }
 
 // One record from send, send_batch or push, after the interceptors saw it.
-void admit(self_ptr self, held_record h, const moment& at) {
+void admit(self_ptr self, held_record&& h, const moment& at) {
   auto& st = self->state;
   ++st.accepted;
   auto& r = h.record;
@@ -735,6 +752,7 @@ void send_group(self_ptr self, append_group& g) {
 // Sends what waits for one partition now.
 void send_appends(self_ptr self, const std::string& topic, int32_t partition) {
   auto& appends = self->state.appends;
+  self->state.last_group = {};
   auto i = appends.lower_bound({topic, partition, caf::actor_addr{}});
   while (i != appends.end() && std::get<0>(i->first) == topic && std::get<1>(i->first) == partition) {
     send_group(self, i->second);
@@ -758,6 +776,7 @@ void send_pending(self_ptr self) {
   for (auto& [_, g] : st.appends)
     send_group(self, g);
   st.appends.clear();
+  st.last_group = {};
   for (auto& [_, acks] : st.acks)
     self->send(acks.first, delivered_atom::value, std::move(acks.second));
   st.acks.clear();
@@ -896,6 +915,7 @@ void bump_epoch(self_ptr self, producer_identity seen) {
 // its batch actors stop, and a long-running producer whose topics change stays small.
 void forget_idle_topics(self_ptr self) {
   auto now = self->clock().now();
+  self->state.last_group = {}; // it may point into a topic that leaves
   // A transactional producer keeps its batch actors: under transactions v1 a partition's sequence
   // numbers go on across transactions, and a new batch actor would start again at 0.
   if (self->state.txn) {
