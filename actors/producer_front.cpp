@@ -1003,16 +1003,22 @@ caf::error not_transactional() {
                                          "setting the transactional.id configuration property");
 }
 
+// Why a transactional call cannot go to the transaction actor at all; none when it can.
+caf::error transaction_call_refusal(self_ptr self) {
+  if (self->state.closing)
+    return closed_error();
+  if (!self->state.txn)
+    return not_transactional();
+  return {};
+}
+
 // A transactional call goes to the transaction actor, which answers the caller.
 template <class Atom>
 caf::result<ok_atom> to_transaction(self_ptr self, Atom call) {
-  auto& st = self->state;
-  if (st.closing)
-    return closed_error();
-  if (!st.txn)
-    return not_transactional();
+  if (auto err = transaction_call_refusal(self))
+    return err;
   auto rp = self->make_response_promise<ok_atom>();
-  rp.delegate(st.txn, call);
+  rp.delegate(self->state.txn, call);
   return rp;
 }
 
@@ -1020,11 +1026,9 @@ caf::result<ok_atom> to_transaction(self_ptr self, Atom call) {
 // front refuses records from the call on (see front_state::txn_endings).
 template <class Atom>
 caf::result<ok_atom> end_transaction(self_ptr self, Atom call, transaction_state ending) {
+  if (auto err = transaction_call_refusal(self))
+    return err;
   auto& st = self->state;
-  if (st.closing)
-    return closed_error();
-  if (!st.txn)
-    return not_transactional();
   auto rp = self->make_response_promise<ok_atom>();
   ++st.txn_endings;
   st.txn_ending = ending;
