@@ -119,6 +119,15 @@ struct fixture : test_coordinator_fixture<> {
   }
 };
 
+// A run of an append_many's answer: where it starts, how many records, their first offset and
+// LogAppendTime (its error is checked beside).
+void check_run(const record_run& run, uint32_t first, uint32_t count, int64_t base_offset, int64_t log_append_time) {
+  CAF_CHECK_EQUAL(run.first, first);
+  CAF_CHECK_EQUAL(run.count, count);
+  CAF_CHECK_EQUAL(run.base_offset, base_offset);
+  CAF_CHECK_EQUAL(run.log_append_time, log_append_time);
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(batch_actor_tests, fixture)
@@ -287,10 +296,7 @@ CAF_TEST(an append_many answers once with a run per acknowledged batch) {
   CAF_REQUIRE_EQUAL(log->append_answers.size(), 1u);
   auto& runs = log->append_answers[0].runs;
   CAF_REQUIRE_EQUAL(runs.size(), 1u);
-  CAF_CHECK_EQUAL(runs[0].first, 0u);
-  CAF_CHECK_EQUAL(runs[0].count, 3u);
-  CAF_CHECK_EQUAL(runs[0].base_offset, 40);
-  CAF_CHECK_EQUAL(runs[0].log_append_time, -1);
+  check_run(runs[0], 0, 3, 40, -1);
   CAF_CHECK(!runs[0].error);
 }
 
@@ -312,14 +318,9 @@ CAF_TEST(an append_many split over two batches answers with the outcome of each)
   CAF_REQUIRE_EQUAL(log->append_answers.size(), 1u);
   auto& runs = log->append_answers[0].runs;
   CAF_REQUIRE_EQUAL(runs.size(), 2u);
-  CAF_CHECK_EQUAL(runs[0].first, 0u);
-  CAF_CHECK_EQUAL(runs[0].count, 2u);
-  CAF_CHECK_EQUAL(runs[0].base_offset, -1);
+  check_run(runs[0], 0, 2, -1, -1);
   CAF_CHECK_EQUAL(broker_error_code(runs[0].error), std::optional<int16_t>{87});
-  CAF_CHECK_EQUAL(runs[1].first, 2u);
-  CAF_CHECK_EQUAL(runs[1].count, 2u);
-  CAF_CHECK_EQUAL(runs[1].base_offset, 70);
-  CAF_CHECK_EQUAL(runs[1].log_append_time, 1234);
+  check_run(runs[1], 2, 2, 70, 1234);
   CAF_CHECK(!runs[1].error);
 }
 
