@@ -198,12 +198,12 @@ CAF_TEST(a node killed mid stream fails the pending sends and the sender exits 1
   {
     std::ofstream in{in_path};
     for (int i = 0; i < 1000; ++i)
-      in << "record " << i << "\n";
+      in << "record " << i << ' ' << std::string(100, 'x') << "\n";
   }
   background_process sender{{std::string(CAFKA_BINARY_DIR) + "/cafka-produce", "--node", address, "-t", topic, in_path}};
   // The sender's output starts only when replies arrive; none can before the node dies. Wait
   // until the records stream to the node (its socket received more than the nodes' handshake and
-  // the attach: the 1000 records are about 50 KB), then kill the node.
+  // the attach: the 1000 records are about 120 KB), then kill the node.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
   auto port = address.substr(address.rfind(':') + 1);
   bool streaming = false;
