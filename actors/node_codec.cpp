@@ -1,17 +1,17 @@
-// How a send_batch's records and its reply's reports cross CAF nodes: each vector travels as one
-// block of bytes in a compact, Kafka-like form (varints, nullable bytes as length + 1, a topic named
-// once for a run of records that share it). CAF 0.17's field-by-field form makes a virtual call and
-// a caf::error per field, which cost more than the records' own bytes (perf put caf::error's
-// destructor alone at 11-15 % of both nodes' samples).
+// How a send_batch's records and its reply's reports (a credit sender's pushes and acks too) cross
+// CAF nodes: each vector travels as one block of bytes in a compact, Kafka-like form (varints,
+// nullable bytes as length + 1, a topic named once for a run of records that share it). CAF 0.17's
+// field-by-field form makes a virtual call and a caf::error per field, which cost more than the
+// records' own bytes (perf put caf::error's destructor alone at 11-15 % of both nodes' samples).
 //
 // Block format 1, records:  u8 format, uvarint count + 1, then per record
 //   topic (uvarint 0: the previous record's; else length + 1, bytes), varint partition,
 //   key and value (uvarint 0: null; else length + 1, bytes), uvarint header count + 1,
 //   per header (uvarint key length + 1, key, value as above), varlong timestamp.
-// Reports: u8 format, uvarint count + 1, then per report
-//   topic (as above), varint partition, varlong offset, varlong timestamp, varint key size,
-//   varint value size, u8 failed; then, after the block, the failed reports' caf::errors in order,
-//   in CAF's own form (their context is a caf::message of any types).
+// Outcomes, reports and acks: u8 format, uvarint count + 1, then per entry
+//   (acks: uvarint id), topic (as above), varint partition, varlong offset, varlong timestamp,
+//   varint key size, varint value size, u8 failed; then, after the block, the failed entries'
+//   caf::errors in order, in CAF's own form (their context is a caf::message of any types).
 #include "cafka/records.hpp"
 
 #include "protocol/reader.hpp"
@@ -26,7 +26,7 @@ namespace {
 constexpr uint8_t block_format = 1;
 // The fewest bytes an entry can take, which bounds the count a block may claim.
 constexpr size_t min_record_bytes = 6;
-constexpr size_t min_report_bytes = 7;
+constexpr size_t min_outcome_bytes = 7;
 // A thread keeps its scratch buffer between messages unless one was larger than this.
 constexpr size_t kept_scratch_bytes = size_t{4} << 20;
 
@@ -125,26 +125,46 @@ void read_record(protocol::reader& r, producer_record& x, const std::string* pre
   x.timestamp = r.varlong();
 }
 
-void write_report(protocol::writer& w, const delivery_report& x, const std::string* previous_topic) {
-  auto& m = x.metadata;
+void write_metadata(protocol::writer& w, const record_metadata& m, const std::string* previous_topic) {
   write_topic(w, m.topic, previous_topic);
   w.varint(m.partition);
   w.varlong(m.offset);
   w.varlong(m.timestamp);
   w.varint(m.serialized_key_size);
   w.varint(m.serialized_value_size);
-  w.boolean(static_cast<bool>(x.error));
 }
 
-// Returns whether the report failed: its error follows the block.
-bool read_report(protocol::reader& r, delivery_report& x, const std::string* previous_topic) {
-  auto& m = x.metadata;
+void read_metadata(protocol::reader& r, record_metadata& m, const std::string* previous_topic) {
   read_topic(r, m.topic, previous_topic);
   m.partition = r.varint();
   m.offset = r.varlong();
   m.timestamp = r.varlong();
   m.serialized_key_size = r.varint();
   m.serialized_value_size = r.varint();
+}
+
+// Outcomes (reports and acks): the entry's fields, then whether it failed; a failed entry's error
+// follows the block.
+void write_outcome(protocol::writer& w, const delivery_report& x, const std::string* previous_topic) {
+  write_metadata(w, x.metadata, previous_topic);
+  w.boolean(static_cast<bool>(x.error));
+}
+
+void write_outcome(protocol::writer& w, const record_ack& x, const std::string* previous_topic) {
+  w.uvarint(x.id);
+  write_metadata(w, x.metadata, previous_topic);
+  w.boolean(static_cast<bool>(x.error));
+}
+
+// Returns whether the entry failed.
+bool read_outcome(protocol::reader& r, delivery_report& x, const std::string* previous_topic) {
+  read_metadata(r, x.metadata, previous_topic);
+  return r.boolean();
+}
+
+bool read_outcome(protocol::reader& r, record_ack& x, const std::string* previous_topic) {
+  x.id = r.uvarint();
+  read_metadata(r, x.metadata, previous_topic);
   return r.boolean();
 }
 
@@ -159,6 +179,59 @@ caf::error save_block(caf::serializer& f, const std::vector<T>& xs, Write write_
   for (auto& x : xs)
     previous_topic = write_entry(w, x, previous_topic);
   return f(bytes);
+}
+
+// Reports and acks: the block, then the failed entries' errors in order.
+template <class T>
+caf::error save_outcomes(caf::serializer& f, std::vector<T>& xs) {
+  if (auto err = save_block(f, xs, [](protocol::writer& w, const T& x, const std::string* previous) {
+        write_outcome(w, x, previous);
+        return &x.metadata.topic;
+      }))
+    return err;
+  for (auto& x : xs)
+    if (x.error)
+      if (auto err = f(x.error))
+        return err;
+  return caf::none;
+}
+
+template <class T>
+caf::error load_outcomes(caf::deserializer& f, std::vector<T>& xs) {
+  std::vector<size_t> failed;
+  {
+    scratch_buffer scratch;
+    auto& bytes = scratch.buffer();
+    if (auto err = f(bytes))
+      return err;
+    protocol::reader r{bytes};
+    check_format(r);
+    xs.clear();
+    xs.resize(count_of(r, min_outcome_bytes));
+    const std::string* previous_topic = nullptr;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (read_outcome(r, xs[i], previous_topic))
+        failed.push_back(i);
+      previous_topic = &xs[i].metadata.topic;
+    }
+    if (r.ok() && !r.at_end())
+      r.fail(std::to_string(r.remaining()) + " bytes after the last entry");
+    if (!r.ok()) {
+      xs.clear();
+      return malformed("outcome", r.error());
+    }
+  }
+  for (auto i : failed) {
+    if (auto err = f(xs[i].error)) {
+      xs.clear();
+      return err;
+    }
+    if (!xs[i].error) {
+      xs.clear();
+      return malformed("outcome", "a failed entry's error is empty");
+    }
+  }
+  return caf::none;
 }
 
 } // namespace
@@ -193,54 +266,9 @@ caf::error inspect(caf::deserializer& f, std::vector<producer_record>& xs) {
   return caf::none;
 }
 
-caf::error inspect(caf::serializer& f, std::vector<delivery_report>& xs) {
-  if (auto err = save_block(f, xs, [](protocol::writer& w, const delivery_report& x, const std::string* previous) {
-        write_report(w, x, previous);
-        return &x.metadata.topic;
-      }))
-    return err;
-  for (auto& x : xs)
-    if (x.error)
-      if (auto err = f(x.error))
-        return err;
-  return caf::none;
-}
-
-caf::error inspect(caf::deserializer& f, std::vector<delivery_report>& xs) {
-  std::vector<size_t> failed;
-  {
-    scratch_buffer scratch;
-    auto& bytes = scratch.buffer();
-    if (auto err = f(bytes))
-      return err;
-    protocol::reader r{bytes};
-    check_format(r);
-    xs.clear();
-    xs.resize(count_of(r, min_report_bytes));
-    const std::string* previous_topic = nullptr;
-    for (size_t i = 0; i < xs.size(); ++i) {
-      if (read_report(r, xs[i], previous_topic))
-        failed.push_back(i);
-      previous_topic = &xs[i].metadata.topic;
-    }
-    if (r.ok() && !r.at_end())
-      r.fail(std::to_string(r.remaining()) + " bytes after the last report");
-    if (!r.ok()) {
-      xs.clear();
-      return malformed("report", r.error());
-    }
-  }
-  for (auto i : failed) {
-    if (auto err = f(xs[i].error)) {
-      xs.clear();
-      return err;
-    }
-    if (!xs[i].error) {
-      xs.clear();
-      return malformed("report", "a failed report's error is empty");
-    }
-  }
-  return caf::none;
-}
+caf::error inspect(caf::serializer& f, std::vector<delivery_report>& xs) { return save_outcomes(f, xs); }
+caf::error inspect(caf::deserializer& f, std::vector<delivery_report>& xs) { return load_outcomes(f, xs); }
+caf::error inspect(caf::serializer& f, std::vector<record_ack>& xs) { return save_outcomes(f, xs); }
+caf::error inspect(caf::deserializer& f, std::vector<record_ack>& xs) { return load_outcomes(f, xs); }
 
 } // namespace cafka

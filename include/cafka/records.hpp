@@ -104,13 +104,16 @@ typename Inspector::result_type inspect(Inspector& f, producer_record& x) {
   return f(caf::meta::type_name("cafka::producer_record"), x.topic, x.partition, x.key, x.value, x.headers,
            x.timestamp);
 }
-// Across nodes, a send_batch's records and its reply's reports travel as one compact block per
-// vector (actors/node_codec.cpp) instead of CAF's form, which costs a virtual call and a caf::error
-// per field. Other inspectors (CAF's to_string) see the vectors element by element.
+// Across nodes, a send_batch's records and its reply's reports (and a credit sender's pushes and
+// acks) travel as one compact block per vector (actors/node_codec.cpp) instead of CAF's form, which
+// costs a virtual call and a caf::error per field. Other inspectors (CAF's to_string) see the
+// vectors element by element.
 caf::error inspect(caf::serializer& f, std::vector<producer_record>& xs);
 caf::error inspect(caf::deserializer& f, std::vector<producer_record>& xs);
 caf::error inspect(caf::serializer& f, std::vector<delivery_report>& xs);
 caf::error inspect(caf::deserializer& f, std::vector<delivery_report>& xs);
+caf::error inspect(caf::serializer& f, std::vector<record_ack>& xs);
+caf::error inspect(caf::deserializer& f, std::vector<record_ack>& xs);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, record_metadata& x) {

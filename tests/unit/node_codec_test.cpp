@@ -109,6 +109,27 @@ CAF_TEST(reports cross nodes as one block and their errors after it) {
   CAF_CHECK_NOT_EQUAL(sys.render(back[1].error).find("t-1 moved"), std::string::npos);
 }
 
+CAF_TEST(credit acks cross nodes with their ids) {
+  std::vector<record_ack> sent(2);
+  sent[0] = {300, {"t", 2, 9, 1, 1, 1}, {}};
+  sent[1] = {301, {"t", 2, -1, 1, 1, 1}, kafka_error(10, "too large")};
+  auto bytes = save(sent);
+  auto block = from_hex("15  01 03"
+                        "  ac 02  02 74  04  12  02  02  02  00"
+                        "  ad 02  00  04  01  02  02  02  01");
+  CAF_REQUIRE_GREATER(bytes.size(), block.size());
+  CAF_CHECK_EQUAL(to_hex({bytes.data(), block.size()}), to_hex(block));
+  std::vector<record_ack> back;
+  CAF_REQUIRE(!load(bytes, back));
+  CAF_REQUIRE_EQUAL(back.size(), 2u);
+  CAF_CHECK_EQUAL(back[0].id, 300u);
+  CAF_CHECK_EQUAL(back[1].id, 301u);
+  CAF_CHECK_EQUAL(back[0].metadata.offset, 9);
+  CAF_CHECK_EQUAL(back[1].metadata.topic, "t");
+  CAF_CHECK(!back[0].error);
+  CAF_CHECK_EQUAL(sys.render(back[1].error), sys.render(sent[1].error));
+}
+
 CAF_TEST(every truncated records block is refused with the reason) {
   auto whole = from_hex(three_records_hex);
   std::vector<uint8_t> block(whole.begin() + 1, whole.end());
