@@ -8,15 +8,11 @@ void reader::fail(std::string_view why) {
   pos_ = in_.size();
 }
 
-bool reader::need(size_t n) {
-  if (!ok())
-    return false;
-  if (in_.size() - pos_ < n) {
+bool reader::short_of(size_t n) {
+  if (ok())
     fail("truncated input: needed " + std::to_string(n) + " bytes, " + std::to_string(in_.size() - pos_)
          + " left");
-    return false;
-  }
-  return true;
+  return false;
 }
 
 uuid reader::id() {
@@ -27,7 +23,7 @@ uuid reader::id() {
   return u;
 }
 
-uint64_t reader::uvarint() {
+uint64_t reader::long_uvarint() {
   uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (!need(1))
@@ -45,8 +41,8 @@ uint64_t reader::uvarint() {
   return 0;
 }
 
-uint32_t reader::uvarint32() {
-  uint64_t v = uvarint();
+uint32_t reader::long_uvarint32() {
+  uint64_t v = long_uvarint();
   if (v > 0xffffffffu) {
     fail("varint overflows 32 bits");
     return 0;
@@ -54,9 +50,6 @@ uint32_t reader::uvarint32() {
   return static_cast<uint32_t>(v);
 }
 
-int32_t reader::varint() { return unzigzag32(uvarint32()); }
-
-int64_t reader::varlong() { return unzigzag64(uvarint()); }
 
 byte_span reader::take(size_t n) {
   if (!need(n))

@@ -32,11 +32,20 @@ public:
   bool boolean() { return i8() != 0; }
   uuid id();
 
-  uint64_t uvarint();
+  // The one-byte form (most lengths, counts and small numbers) is read inline.
+  uint64_t uvarint() {
+    if (pos_ < in_.size() && in_[pos_] < 0x80 && ok())
+      return in_[pos_++];
+    return long_uvarint();
+  }
   // Unsigned varint that must fit 32 bits (lengths, counts, tags).
-  uint32_t uvarint32();
-  int32_t varint();
-  int64_t varlong();
+  uint32_t uvarint32() {
+    if (pos_ < in_.size() && in_[pos_] < 0x80 && ok())
+      return in_[pos_++];
+    return long_uvarint32();
+  }
+  int32_t varint() { return unzigzag32(uvarint32()); }
+  int64_t varlong() { return unzigzag64(uvarint()); }
 
   // A view of the next n bytes; fails (and returns an empty view) if fewer remain.
   byte_span take(size_t n);
@@ -66,7 +75,11 @@ private:
     pos_ += sizeof(U);
     return v;
   }
-  bool need(size_t n);
+  bool need(size_t n) { return (in_.size() - pos_ >= n && ok()) || short_of(n); }
+  // Fails the read of n bytes (or finds the input failed already); returns false.
+  bool short_of(size_t n);
+  uint64_t long_uvarint();
+  uint32_t long_uvarint32();
   std::optional<size_t> checked_length(int64_t n, size_t min_element_size);
 
   byte_span in_;

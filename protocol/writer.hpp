@@ -32,6 +32,10 @@ public:
   void id(const uuid& v) { raw(v.bytes); }
 
   void uvarint(uint64_t v) {
+    if (v < 0x80) { // most lengths, counts and small numbers
+      out_.push_back(static_cast<uint8_t>(v));
+      return;
+    }
     uint8_t tmp[10];
     size_t n = 0;
     while (v >= 0x80) {
