@@ -32,7 +32,8 @@ using clock_type = steady_clock;
 // Where a record's outcome goes: a `send` request, a slot of a `send_batch` reply, or a credit
 // sender (push), which gets it as a record_ack with the id it gave the record.
 struct to_request {
-  caf::typed_response_promise<record_metadata> promise;
+  // Boxed: a promise is 56 bytes, and every held record pays for the largest target.
+  std::unique_ptr<caf::typed_response_promise<record_metadata>> promise;
 };
 struct to_batch_reply {
   std::shared_ptr<collected_reports> reply;
@@ -218,9 +219,9 @@ void answer(self_ptr self, reply_target& target, record_metadata md, caf::error 
       using type = std::decay_t<decltype(t)>;
       if constexpr (std::is_same_v<type, to_request>) {
         if (err)
-          t.promise.deliver(std::move(err));
+          t.promise->deliver(std::move(err));
         else
-          t.promise.deliver(std::move(md));
+          t.promise->deliver(std::move(md));
       } else if constexpr (std::is_same_v<type, to_batch_reply>) {
         t.reply->fill(t.index, delivery_report{std::move(md), std::move(err)});
       } else {
@@ -586,7 +587,7 @@ void hand_off(self_ptr self, topic_state& topic, held_record&& h) {
     // Straight to the batch actor, which answers the user; what waits for this partition goes
     // first, so that the partition takes records in the order they came.
     send_appends(self, r.topic, r.partition);
-    single->promise.delegate(b, append_atom::value, std::move(r), h.size);
+    single->promise->delegate(b, append_atom::value, std::move(r), h.size);
     if (flushing(self)) // behind the record: a flush ahead of it would leave it to linger.ms
       self->send(b, flush_atom::value);
     return;
@@ -600,8 +601,8 @@ void hand_off(self_ptr self, topic_state& topic, held_record&& h) {
     group.ids.push_back(to->id);
   } else {
     auto& slot = std::get<to_batch_reply>(h.target);
-    slot.reply->describe(slot.index, record_metadata{r.topic, r.partition, -1, r.timestamp, r.key.serialized_size(),
-                                                     r.value.serialized_size()});
+    slot.reply->describe(slot.index, r.topic, r.partition, r.timestamp, r.key.serialized_size(),
+                         r.value.serialized_size());
     group.reports.add(slot.reply, slot.index);
   }
   group.records.push_back(std::move(r));
@@ -1117,7 +1118,7 @@ static producer_internal_actor::behavior_type producer_front(self_ptr self, fron
       if (self->state.closing)
         return closed_error();
       auto rp = self->make_response_promise<record_metadata>();
-      admit(self, make_held(self, std::move(r), to_request{rp}), moment_now(self));
+      admit(self, make_held(self, std::move(r), to_request{std::make_unique<decltype(rp)>(rp)}), moment_now(self));
       queue_dispatch(self);
       return rp;
     },
