@@ -3,7 +3,9 @@
 #include "actors/producer_front.hpp"
 #include "protocol/record_batch.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 namespace cafka {
 
@@ -44,7 +46,11 @@ void recommended_scheduler(caf::actor_system_config& cfg) {
   std::string policy = choice ? choice : "stealing";
   if (policy == "caf-default")
     return;
-  cfg.set("scheduler.max-threads", 2);
+  // Workers: half the cores, one or two. A producer's actor work goes mostly through one actor (the
+  // front); the other cores are for its network thread, CAF's clock and the application. On 2 cores
+  // a second worker cost 9 % more CPU per record unthrottled and more peak RSS (BENCHMARKS.md).
+  auto workers = std::clamp(std::thread::hardware_concurrency() / 2, 1u, 2u);
+  cfg.set("scheduler.max-threads", static_cast<int>(workers));
   if (policy == "sharing") {
     cfg.set("scheduler.policy", caf::atom("sharing"));
     return;
