@@ -181,6 +181,30 @@ caf::error save_block(caf::serializer& f, const std::vector<T>& xs, Write write_
   return f(bytes);
 }
 
+// Reads a block into xs: read_entry(r, x, previous_topic) reads one entry and returns its topic.
+template <class T, class Read>
+caf::error load_block(caf::deserializer& f, std::vector<T>& xs, size_t min_entry_bytes, const char* what,
+                      Read read_entry) {
+  scratch_buffer scratch;
+  auto& bytes = scratch.buffer();
+  if (auto err = f(bytes))
+    return err;
+  protocol::reader r{bytes};
+  check_format(r);
+  xs.clear();
+  xs.resize(count_of(r, min_entry_bytes));
+  const std::string* previous_topic = nullptr;
+  for (auto& x : xs)
+    previous_topic = read_entry(r, x, previous_topic);
+  if (r.ok() && !r.at_end())
+    r.fail(std::to_string(r.remaining()) + " bytes after the last " + what);
+  if (!r.ok()) {
+    xs.clear();
+    return malformed(what, r.error());
+  }
+  return caf::none;
+}
+
 // Reports and acks: the block, then the failed entries' errors in order.
 template <class T>
 caf::error save_outcomes(caf::serializer& f, std::vector<T>& xs) {
@@ -199,28 +223,13 @@ caf::error save_outcomes(caf::serializer& f, std::vector<T>& xs) {
 template <class T>
 caf::error load_outcomes(caf::deserializer& f, std::vector<T>& xs) {
   std::vector<size_t> failed;
-  {
-    scratch_buffer scratch;
-    auto& bytes = scratch.buffer();
-    if (auto err = f(bytes))
-      return err;
-    protocol::reader r{bytes};
-    check_format(r);
-    xs.clear();
-    xs.resize(count_of(r, min_outcome_bytes));
-    const std::string* previous_topic = nullptr;
-    for (size_t i = 0; i < xs.size(); ++i) {
-      if (read_outcome(r, xs[i], previous_topic))
-        failed.push_back(i);
-      previous_topic = &xs[i].metadata.topic;
-    }
-    if (r.ok() && !r.at_end())
-      r.fail(std::to_string(r.remaining()) + " bytes after the last entry");
-    if (!r.ok()) {
-      xs.clear();
-      return malformed("outcome", r.error());
-    }
-  }
+  auto read_entry = [&](protocol::reader& r, T& x, const std::string* previous) {
+    if (read_outcome(r, x, previous))
+      failed.push_back(static_cast<size_t>(&x - xs.data()));
+    return &x.metadata.topic;
+  };
+  if (auto err = load_block(f, xs, min_outcome_bytes, "outcome", read_entry))
+    return err;
   for (auto i : failed) {
     if (auto err = f(xs[i].error)) {
       xs.clear();
@@ -244,26 +253,11 @@ caf::error inspect(caf::serializer& f, std::vector<producer_record>& xs) {
 }
 
 caf::error inspect(caf::deserializer& f, std::vector<producer_record>& xs) {
-  scratch_buffer scratch;
-  auto& bytes = scratch.buffer();
-  if (auto err = f(bytes))
-    return err;
-  protocol::reader r{bytes};
-  check_format(r);
-  xs.clear();
-  xs.resize(count_of(r, min_record_bytes));
-  const std::string* previous_topic = nullptr;
-  for (auto& x : xs) {
-    read_record(r, x, previous_topic);
-    previous_topic = &x.topic;
-  }
-  if (r.ok() && !r.at_end())
-    r.fail(std::to_string(r.remaining()) + " bytes after the last record");
-  if (!r.ok()) {
-    xs.clear();
-    return malformed("record", r.error());
-  }
-  return caf::none;
+  return load_block(f, xs, min_record_bytes, "record",
+                    [](protocol::reader& r, producer_record& x, const std::string* previous) {
+                      read_record(r, x, previous);
+                      return &x.topic;
+                    });
 }
 
 caf::error inspect(caf::serializer& f, std::vector<delivery_report>& xs) { return save_outcomes(f, xs); }
