@@ -50,7 +50,6 @@ uint32_t reader::long_uvarint32() {
   return static_cast<uint32_t>(v);
 }
 
-
 byte_span reader::take(size_t n) {
   if (!need(n))
     return {};

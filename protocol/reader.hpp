@@ -33,17 +33,9 @@ public:
   uuid id();
 
   // The one-byte form (most lengths, counts and small numbers) is read inline.
-  uint64_t uvarint() {
-    if (pos_ < in_.size() && in_[pos_] < 0x80 && ok())
-      return in_[pos_++];
-    return long_uvarint();
-  }
+  uint64_t uvarint() { return one_byte_varint_next() ? in_[pos_++] : long_uvarint(); }
   // Unsigned varint that must fit 32 bits (lengths, counts, tags).
-  uint32_t uvarint32() {
-    if (pos_ < in_.size() && in_[pos_] < 0x80 && ok())
-      return in_[pos_++];
-    return long_uvarint32();
-  }
+  uint32_t uvarint32() { return one_byte_varint_next() ? in_[pos_++] : long_uvarint32(); }
   int32_t varint() { return unzigzag32(uvarint32()); }
   int64_t varlong() { return unzigzag64(uvarint()); }
 
@@ -76,6 +68,7 @@ private:
     return v;
   }
   bool need(size_t n) { return (in_.size() - pos_ >= n && ok()) || short_of(n); }
+  bool one_byte_varint_next() const { return pos_ < in_.size() && in_[pos_] < 0x80 && ok(); }
   // Fails the read of n bytes (or finds the input failed already); returns false.
   bool short_of(size_t n);
   uint64_t long_uvarint();
